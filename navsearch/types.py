@@ -1,0 +1,158 @@
+"""Plain data passed between the layers: documents, their sections, chunks, hits.
+
+Nothing here does I/O. Offsets are character offsets into ``Document.text``, so any
+passage can be quoted verbatim and checked against the stored text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+DocType = Literal["patent", "policy", "statute"]
+DOC_TYPES: tuple[str, ...] = ("patent", "policy", "statute")
+
+# Section kinds. Structural units a reader cites.
+SectionKind = Literal[
+    "title",
+    "abstract",
+    "claim",
+    "description",
+    "clause",  # a numbered provision of a circular or regulation
+    "article",  # an article / section / paragraph of a statute
+    "preamble",  # text before the first numbered provision (addressees, recitals)
+    "closing",  # signature, date lines
+    "page",  # a PDF page whose structure is unknown
+    "text",  # anything else
+]
+
+
+@dataclass(frozen=True)
+class Section:
+    """One citable unit of a document's text.
+
+    ``path`` is what a reader cites: ``IV.ii.1``, ``§ 102(a)(1)``, ``Article 17(1)``,
+    ``claim 3``, ``abstract``, ``[0012]``. ``start``/``end`` index ``Document.text``.
+    """
+
+    kind: str
+    path: str
+    text: str
+    start: int
+    end: int
+    page: int | None = None
+    heading: str | None = None  # heading of the provision (or of its enclosing one)
+    claim_number: int | None = None
+    parent_claim: int | None = None  # the claim a dependent claim refers to
+
+
+@dataclass
+class Document:
+    """A parsed document: full text, its citable sections and its metadata."""
+
+    doc_id: str  # stable, URL-safe: a patent's publication number, or a slug
+    doc_type: str  # one of DOC_TYPES
+    title: str | None
+    text: str
+    sections: list[Section]
+    source: str  # file the document came from (relative to the corpus when possible)
+    number: str | None = None  # publication number / document number / statute citation
+    publication_date: date | None = None
+    application_date: date | None = None
+    priority_date: date | None = None
+    jurisdiction: str | None = None  # "US", "EP", "CN", "EU", "WO", ...
+    language: str = "en"
+    ipc: list[str] = field(default_factory=list)
+    cpc: list[str] = field(default_factory=list)
+    issuer: str | None = None
+    assignee: str | None = None
+    family: list[str] = field(default_factory=list)
+    cited: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the parser repaired or could not tell
+
+    def content_hash(self) -> str:
+        """Hash of everything that shapes the chunks, to skip unchanged documents."""
+        h = hashlib.sha256()
+        h.update(self.text.encode("utf-8"))
+        for s in self.sections:
+            h.update(f"\x00{s.kind}\x00{s.path}\x00{s.start}\x00{s.end}\x00{s.page}".encode())
+        return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """The unit of retrieval: a section, or a token-bounded piece of one."""
+
+    chunk_id: str
+    doc_id: str
+    ordinal: int  # position within the document
+    kind: str
+    path: str
+    text: str  # verbatim: Document.text[start:end]
+    start: int
+    end: int
+    page: int | None = None
+    heading: str | None = None
+    claim_number: int | None = None
+    parent_claim: int | None = None
+
+
+def chunk_id_for(doc_id: str, path: str, text: str) -> str:
+    """Deterministic chunk id: same document, path and text give the same id."""
+    digest = hashlib.sha256(f"{doc_id}\x00{path}\x00{text}".encode("utf-8")).hexdigest()
+    return digest[:24]
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Search filters. Dates compare ISO strings of the chosen date field."""
+
+    doc_types: tuple[str, ...] = ()
+    date_field: Literal["publication", "application", "priority"] = "publication"
+    date_from: date | None = None
+    date_to: date | None = None  # inclusive
+    ipc_prefixes: tuple[str, ...] = ()
+    jurisdictions: tuple[str, ...] = ()
+
+    def is_empty(self) -> bool:
+        return not (
+            self.doc_types or self.date_from or self.date_to or self.ipc_prefixes or self.jurisdictions
+        )
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A matching chunk inside a hit, with everything needed to cite it."""
+
+    chunk_id: str
+    kind: str
+    path: str
+    text: str
+    start: int
+    end: int
+    page: int | None
+    heading: str | None
+    score: float
+    dense_rank: int | None
+    lexical_rank: int | None
+    citation: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A search result: a document with its best passages (or a single one)."""
+
+    doc_id: str
+    doc_type: str
+    title: str | None
+    number: str | None
+    score: float
+    publication_date: date | None
+    application_date: date | None
+    jurisdiction: str | None
+    ipc: tuple[str, ...]
+    issuer: str | None
+    assignee: str | None
+    passages: tuple[Passage, ...]
