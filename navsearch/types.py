@@ -97,6 +97,11 @@ class Chunk:
     heading: str | None = None
     claim_number: int | None = None
     parent_claim: int | None = None
+    context: str = ""  # title / heading chain prepended for embedding and BM25, not quoted
+
+    @property
+    def embed_text(self) -> str:
+        return f"{self.context}\n{self.text}" if self.context else self.text
 
 
 def chunk_id_for(doc_id: str, path: str, text: str) -> str:

