@@ -1,0 +1,44 @@
+# The two commands: `make run` (install, index the bundled corpus, serve on 127.0.0.1:8000)
+# and `make test` (install with dev dependencies, run the whole suite).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+INDEX_DIR ?= indexes/default
+CORPUS := $(shell find corpus -type f 2>/dev/null)
+export HF_HUB_OFFLINE := 1
+
+.PHONY: run test install dev index serve clean-index bench
+
+run: index serve
+
+# torch first, pinned: any other torch pulls a multi-GB CUDA build.
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(BIN)/.dev-installed: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+dev: $(BIN)/.dev-installed
+
+# Rebuilt only when a corpus file is newer than the last build; navsearch itself also
+# skips files whose bytes have not changed and chunks it has already embedded.
+$(INDEX_DIR)/.built: $(BIN)/.installed $(CORPUS)
+	NAVSEARCH_INDEX_DIR=$(INDEX_DIR) $(BIN)/navsearch ingest corpus --prune
+	touch $@
+
+index: $(INDEX_DIR)/.built
+
+serve: $(BIN)/.installed
+	NAVSEARCH_INDEX_DIR=$(INDEX_DIR) $(BIN)/navsearch serve
+
+test: $(BIN)/.dev-installed
+	$(BIN)/python -m pytest -q
+
+clean-index:
+	rm -rf $(INDEX_DIR)

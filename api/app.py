@@ -1,0 +1,114 @@
+"""The HTTP service: ``create_app(settings)``; the lifespan opens the index once."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Path, Query, Request
+
+from api import problems
+from api.schemas import (
+    ChunkOut,
+    DocumentOut,
+    HealthOut,
+    HitOut,
+    SearchRequest,
+    SearchResponse,
+)
+from navsearch.errors import NavsearchError
+from navsearch.service import NavSearch
+from navsearch.settings import Settings
+from navsearch.types import Filters
+
+PROBLEM = {"content": {problems.MEDIA_TYPE: {}}, "description": "Problem details (RFC 9457)"}
+
+
+def create_app(settings: Settings | None = None, service: NavSearch | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ns = service or NavSearch(settings)
+        app.state.service = ns
+        app.state.startup_error = None
+        try:
+            # Rebuild the vector index from the catalog if it is missing or stale, then load
+            # the model and the index now rather than on the first request.
+            if ns.catalog.counts()["documents"]:
+                ns.ensure_index()
+                ns.searcher()
+        except NavsearchError as exc:
+            app.state.startup_error = str(exc)
+        yield
+        ns.catalog.close()
+
+    app = FastAPI(
+        title="navsearch",
+        version="0.1.0",
+        description="Semantic search over patents and policy documents, with exact citations.",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+
+    def get_service(request: Request) -> NavSearch:
+        return request.app.state.service
+
+    Service = Annotated[NavSearch, Depends(get_service)]
+
+    @app.get("/health", response_model=HealthOut)
+    def health(request: Request, ns: Service) -> HealthOut:
+        info = ns.info()
+        ready = bool(info["generation"]) and info["index_current"] and not request.app.state.startup_error
+        return HealthOut(
+            status="ok" if ready else "not ready",
+            ready=ready,
+            model=info["model"],
+            generation=info["generation"],
+            counts=info["counts"],
+            detail=request.app.state.startup_error or (None if ready else "no current index: run `navsearch ingest`"),
+        )
+
+    @app.post("/search", response_model=SearchResponse, responses={422: PROBLEM, 503: PROBLEM})
+    def search(body: SearchRequest, ns: Service) -> SearchResponse:
+        filters = Filters(
+            doc_types=tuple(body.doc_types),
+            date_field=body.date_field,
+            date_from=body.date_from,
+            date_to=body.date_to,
+            ipc_prefixes=tuple(body.ipc),
+            jurisdictions=tuple(j.upper() for j in body.jurisdictions),
+        )
+        t0 = time.perf_counter()
+        result = ns.search(body.query, k=body.k, filters=filters, group=body.group, mode=body.mode)
+        took = (time.perf_counter() - t0) * 1000
+        return SearchResponse(
+            query=body.query,
+            k=body.k,
+            group=body.group,
+            mode=body.mode,
+            took_ms=round(took, 2),
+            generation=ns.searcher().index.manifest.generation,
+            candidates=result.candidates,
+            hits=[HitOut.model_validate(asdict(h)) for h in result.hits],
+        )
+
+    @app.get("/documents/{doc_id}", response_model=DocumentOut, responses={404: PROBLEM})
+    def document(
+        ns: Service,
+        doc_id: Annotated[str, Path(min_length=1, max_length=200)],
+        include_text: Annotated[bool, Query(description="Include the full text.")] = False,
+    ) -> DocumentOut:
+        meta, text, chunks = ns.document(doc_id)
+        meta.pop("content_hash", None)
+        meta.pop("chunker", None)
+        return DocumentOut(
+            **meta,
+            text=text if include_text else None,
+            chunks=[ChunkOut.model_validate(asdict(c)) for c in chunks],
+        )
+
+    return app

@@ -1,0 +1,119 @@
+"""Request and response models of the HTTP API, with their limits."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from navsearch.settings import ApiSettings
+
+LIMITS = ApiSettings()
+IPC_PATTERN = r"^[A-H](\d{2}([A-Z](\d{1,4}(/\d{1,6})?)?)?)?$"
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    query: str = Field(..., min_length=1, max_length=LIMITS.max_query_chars, description="An idea, a question or keywords.")
+    k: int = Field(10, ge=1, le=LIMITS.max_k, description="Number of results (documents, or chunks with group='chunk').")
+    group: Literal["document", "chunk"] = Field("document", description="One hit per document, or per passage.")
+    mode: Literal["hybrid", "dense", "lexical"] = Field("hybrid", description="Retrievers to use.")
+    doc_types: list[Literal["patent", "policy", "statute"]] = Field(default_factory=list, max_length=3)
+    date_field: Literal["publication", "application", "priority"] = "publication"
+    date_from: date | None = Field(None, description="Only documents dated on or after this day.")
+    date_to: date | None = Field(None, description="Only documents dated on or before this day.")
+    ipc: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="IPC prefixes such as 'H01M' or 'G06F1/16'.",
+        json_schema_extra={"items": {"pattern": IPC_PATTERN}},
+    )
+    jurisdictions: list[str] = Field(default_factory=list, max_length=20, description="e.g. US, EP, WO, CN, EU.")
+
+
+class PassageOut(BaseModel):
+    chunk_id: str
+    kind: str
+    path: str
+    citation: str
+    text: str
+    start: int
+    end: int
+    page: int | None
+    heading: str | None
+    score: float
+    dense_rank: int | None
+    lexical_rank: int | None
+
+
+class HitOut(BaseModel):
+    doc_id: str
+    doc_type: str
+    title: str | None
+    number: str | None
+    score: float
+    publication_date: date | None
+    application_date: date | None
+    jurisdiction: str | None
+    ipc: list[str]
+    issuer: str | None
+    assignee: str | None
+    passages: list[PassageOut]
+
+
+class SearchResponse(BaseModel):
+    query: str
+    k: int
+    group: str
+    mode: str
+    took_ms: float
+    generation: int
+    candidates: dict[str, int]
+    hits: list[HitOut]
+
+
+class ChunkOut(BaseModel):
+    chunk_id: str
+    ordinal: int
+    kind: str
+    path: str
+    text: str
+    start: int
+    end: int
+    page: int | None
+    heading: str | None
+    claim_number: int | None
+    parent_claim: int | None
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    doc_type: str
+    title: str | None
+    number: str | None
+    source: str
+    publication_date: date | None
+    application_date: date | None
+    priority_date: date | None
+    jurisdiction: str | None
+    language: str | None
+    ipc: list[str]
+    cpc: list[str]
+    issuer: str | None
+    assignee: str | None
+    family: list[str]
+    cited: list[str]
+    notes: list[str]
+    text: str | None = Field(None, description="Full text, when asked with include_text=true.")
+    chunks: list[ChunkOut]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "not ready"]
+    ready: bool
+    model: str | None
+    generation: int | None
+    counts: dict[str, int]
+    detail: str | None = None

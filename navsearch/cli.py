@@ -1,0 +1,162 @@
+"""Command line: thin commands over the service. Errors are one clear line, exit code 2."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from navsearch.errors import InvalidInput, NavsearchError
+from navsearch.service import NavSearch
+from navsearch.settings import Settings
+from navsearch.types import DOC_TYPES, Filters, Hit
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="Search patents and policy documents.")
+
+
+def _service() -> NavSearch:
+    return NavSearch(Settings())
+
+
+def _date(value: str | None, name: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput(f"{name} must be a date like 2013-04-02, got {value!r}") from exc
+
+
+def build_filters(
+    doc_types: list[str] | None,
+    before: str | None,
+    after: str | None,
+    date_field: str,
+    ipc: list[str] | None,
+    jurisdiction: list[str] | None,
+) -> Filters:
+    """Filters from command-line options, validated with messages naming the bad value."""
+    for t in doc_types or []:
+        if t not in DOC_TYPES:
+            raise InvalidInput(f"--type must be one of {', '.join(DOC_TYPES)}, got {t!r}")
+    if date_field not in ("publication", "application", "priority"):
+        raise InvalidInput(f"--date-field must be publication, application or priority, got {date_field!r}")
+    return Filters(
+        doc_types=tuple(doc_types or ()),
+        date_field=date_field,  # type: ignore[arg-type]
+        date_from=_date(after, "--after"),
+        date_to=_date(before, "--before"),
+        ipc_prefixes=tuple(p.replace(" ", "").upper() for p in ipc or ()),
+        jurisdictions=tuple(j.upper() for j in jurisdiction or ()),
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _print_hits(hits: list[Hit]) -> None:
+    if not hits:
+        typer.echo("no results")
+    for i, hit in enumerate(hits, start=1):
+        when = hit.publication_date.isoformat() if hit.publication_date else "date unknown"
+        typer.echo(f"{i:>2}. [{hit.doc_type}] {hit.number or hit.doc_id}  {hit.title or '[title unknown]'}  ({when})")
+        for p in hit.passages:
+            text = " ".join(p.text.split())
+            typer.echo(f"      {p.citation}")
+            typer.echo(f"        {text[:240]}{'…' if len(text) > 240 else ''}")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
+    prune: Annotated[bool, typer.Option(help="Remove documents of files no longer under the folders.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Parse, chunk and embed documents into the index; unchanged ones cost nothing."""
+    report = _service().ingest(paths, prune=prune, progress=not quiet)
+    for f in report.files:
+        line = f"{f.status:9} {f.path}: {f.documents} document(s)"
+        if f.status == "indexed":
+            line += f", {f.documents_changed} changed, {f.chunks} chunk(s), {f.embedded} embedded"
+        if f.error:
+            line += f" — {f.error}"
+        typer.echo(line)
+    typer.echo(
+        f"generation {report.generation}; {report.embedded} chunk(s) embedded in {report.embed_seconds:.1f}s; "
+        f"{report.documents_pruned} pruned; total {report.seconds:.1f}s"
+    )
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="An idea, a question or keywords.")],
+    doc_type: Annotated[Optional[list[str]], typer.Option("--type", help="patent, policy or statute.")] = None,
+    before: Annotated[Optional[str], typer.Option(help="Only documents dated on or before (YYYY-MM-DD).")] = None,
+    after: Annotated[Optional[str], typer.Option(help="Only documents dated on or after (YYYY-MM-DD).")] = None,
+    date_field: Annotated[str, typer.Option(help="publication, application or priority.")] = "publication",
+    ipc: Annotated[Optional[list[str]], typer.Option(help="IPC prefix, e.g. H01M or G06F1/16.")] = None,
+    jurisdiction: Annotated[Optional[list[str]], typer.Option(help="US, EP, WO, CN, EU ...")] = None,
+    k: Annotated[int, typer.Option(help="Number of results.")] = 10,
+    chunks: Annotated[bool, typer.Option("--chunks", help="One result per passage, not per document.")] = False,
+    mode: Annotated[str, typer.Option(help="hybrid, dense or lexical.")] = "hybrid",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Hybrid search (dense + BM25) with filters; results grouped per document."""
+    filters = build_filters(doc_type, before, after, date_field, ipc, jurisdiction)
+    result = _service().search(
+        query, k=k, filters=filters, group="chunk" if chunks else "document", mode=mode  # type: ignore[arg-type]
+    )
+    if as_json:
+        typer.echo(json.dumps([asdict(h) for h in result.hits], default=_jsonable, ensure_ascii=False, indent=2))
+    else:
+        _print_hits(result.hits)
+
+
+@app.command()
+def info(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Counts, model and index generation."""
+    data = _service().info()
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    for key, value in data.items():
+        typer.echo(f"{key:20} {value}")
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Bind address (default from settings).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default from settings).")] = None,
+) -> None:
+    """Serve the HTTP API."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = Settings()
+    uvicorn.run(create_app(settings), host=host or settings.api.host, port=port or settings.api.port)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("navsearch").setLevel(logging.INFO)
+    try:
+        app()
+    except NavsearchError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

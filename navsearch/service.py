@@ -1,0 +1,134 @@
+"""The composition root: the one place that picks concrete backends from settings."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from navsearch.chunking.chunker import Chunker
+from navsearch.embedding.base import Embedder
+from navsearch.errors import InvalidInput
+from navsearch.indexer import Indexer, IngestReport
+from navsearch.retrieval.searcher import Mode, Searcher, SearchResult
+from navsearch.settings import Settings
+from navsearch.store import vector_index
+from navsearch.store.catalog import Catalog
+from navsearch.types import Chunk, Filters
+
+
+def make_embedder(settings: Settings) -> Embedder:
+    spec = settings.embedding.model
+    if spec.startswith("hashing"):  # the test embedder, by name: "hashing" or "hashing-256"
+        from navsearch.embedding.fake import HashingEmbedder
+
+        dim = int(spec.split("-", 1)[1]) if "-" in spec else 256
+        return HashingEmbedder(dimension=dim)
+    from navsearch.embedding.sentence_transformer import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder(
+        spec,
+        batch_size=settings.embedding.batch_size,
+        device=settings.embedding.device,
+        threads=settings.embedding.threads,
+    )
+
+
+class NavSearch:
+    """Ingest, search and read documents of one index folder.
+
+    >>> ns = NavSearch(Settings())  # doctest: +SKIP
+    >>> ns.search("how many pilot enterprises will be cultivated", k=3).hits[0].number  # doctest: +SKIP
+    'G. ZH. F. G. Z. [2013] No. 27'
+    """
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        self._lock = threading.Lock()
+        self._searcher: Searcher | None = None
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = make_embedder(self.settings)
+        return self._embedder
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        return Catalog(self.settings.index_dir / "catalog.sqlite")
+
+    @property
+    def vector_dir(self) -> Path:
+        return self.settings.index_dir / "vectors"
+
+    def chunker(self) -> Chunker:
+        # Never above the encoder's own limit: it would silently truncate.
+        max_tokens = min(self.settings.chunking.max_tokens, self.embedder.max_tokens)
+        overlap = min(self.settings.chunking.overlap_tokens, max_tokens // 4)
+        return Chunker(self.embedder.count_tokens, max_tokens, overlap)
+
+    def indexer(self) -> Indexer:
+        return Indexer(self.catalog, self.embedder, self.chunker(), self.vector_dir)
+
+    def ingest(self, paths: Sequence[Path], *, prune: bool = False, progress: bool = True) -> IngestReport:
+        report = self.indexer().ingest(paths, prune=prune, progress=progress)
+        with self._lock:
+            self._searcher = None  # next search loads the new generation
+        return report
+
+    def ensure_index(self) -> vector_index.Manifest:
+        """The published generation; rebuilt from the catalog when missing or stale."""
+        manifest = vector_index.read_manifest(self.vector_dir)
+        if manifest is None or manifest.corpus_fingerprint != self.catalog.fingerprint():
+            self.catalog.check_model(self.embedder.model_id, self.embedder.dimension)
+            manifest = self.indexer().publish()
+        return manifest
+
+    def searcher(self) -> Searcher:
+        with self._lock:
+            manifest = vector_index.read_manifest(self.vector_dir)
+            current = self._searcher
+            if current is None or manifest is None or current.index.manifest.generation != manifest.generation:
+                index = vector_index.load(
+                    self.vector_dir, model_id=self.embedder.model_id, dimension=self.embedder.dimension
+                )
+                current = Searcher(self.catalog, index, self.embedder, self.settings.retrieval)
+                self._searcher = current
+            return current
+
+    def search(
+        self,
+        query: str,
+        *,
+        k: int = 10,
+        filters: Filters | None = None,
+        group: Literal["document", "chunk"] = "document",
+        mode: Mode = "hybrid",
+    ) -> SearchResult:
+        if len(query) > self.settings.api.max_query_chars:
+            raise InvalidInput(
+                f"query is {len(query)} characters long; the limit is {self.settings.api.max_query_chars}"
+            )
+        if k > self.settings.api.max_k:
+            raise InvalidInput(f"k is {k}; the limit is {self.settings.api.max_k}")
+        return self.searcher().search(query, k=k, filters=filters, group=group, mode=mode)
+
+    def document(self, doc_id: str) -> tuple[dict[str, Any], str, list[Chunk]]:
+        return self.catalog.document(doc_id)
+
+    def info(self) -> dict[str, Any]:
+        manifest = vector_index.read_manifest(self.vector_dir)
+        return {
+            "index_dir": str(self.settings.index_dir),
+            "model": self.catalog.get_meta("model_id"),
+            "dimension": int(self.catalog.get_meta("dimension") or 0) or None,
+            "counts": self.catalog.counts(),
+            "generation": manifest.generation if manifest else None,
+            "vectors": manifest.count if manifest else 0,
+            "index_type": manifest.index_type if manifest else None,
+            "corpus_fingerprint": manifest.corpus_fingerprint if manifest else None,
+            "index_current": bool(manifest and manifest.corpus_fingerprint == self.catalog.fingerprint()),
+        }

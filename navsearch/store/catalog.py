@@ -1,0 +1,347 @@
+"""SQLite catalog: the source of truth for documents, chunks, their vectors and the BM25
+index (FTS5). The FAISS index is derived from it and can always be rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from navsearch.errors import IndexMismatch, NotFound
+from navsearch.store.fts_text import index_text
+from navsearch.types import Chunk, Document, Filters
+
+SCHEMA_VERSION = "1"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files(
+    path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, doc_ids TEXT NOT NULL, settings TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS documents(
+    doc_id TEXT PRIMARY KEY, doc_type TEXT NOT NULL, title TEXT, number TEXT, source TEXT NOT NULL,
+    content_hash TEXT NOT NULL, chunker TEXT NOT NULL,
+    publication_date TEXT, application_date TEXT, priority_date TEXT,
+    jurisdiction TEXT, language TEXT, ipc_flat TEXT NOT NULL, cpc TEXT, issuer TEXT, assignee TEXT,
+    family TEXT, cited TEXT, notes TEXT, text TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks(
+    id INTEGER PRIMARY KEY,
+    chunk_id TEXT NOT NULL UNIQUE,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+    ordinal INTEGER NOT NULL, kind TEXT NOT NULL, path TEXT NOT NULL, heading TEXT,
+    context TEXT NOT NULL, text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    page INTEGER, claim_number INTEGER, parent_claim INTEGER,
+    vector BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ordinal);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    body, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+"""
+DATE_COLUMNS = {"publication": "publication_date", "application": "application_date", "priority": "priority_date"}
+DOC_COLUMNS = (
+    "doc_id, doc_type, title, number, source, content_hash, chunker, publication_date, application_date,"
+    " priority_date, jurisdiction, language, ipc_flat, cpc, issuer, assignee, family, cited, notes"
+)
+CHUNK_COLUMNS = (
+    'id, chunk_id, doc_id, ordinal, kind, path, heading, context, text, start, "end", page,'
+    " claim_number, parent_claim"
+)
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    rowid: int
+    chunk: Chunk
+
+
+def _iso(d: date | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def _row_to_chunk(row: sqlite3.Row) -> StoredChunk:
+    return StoredChunk(
+        rowid=row["id"],
+        chunk=Chunk(
+            chunk_id=row["chunk_id"],
+            doc_id=row["doc_id"],
+            ordinal=row["ordinal"],
+            kind=row["kind"],
+            path=row["path"],
+            text=row["text"],
+            start=row["start"],
+            end=row["end"],
+            page=row["page"],
+            heading=row["heading"],
+            claim_number=row["claim_number"],
+            parent_claim=row["parent_claim"],
+            context=row["context"],
+        ),
+    )
+
+
+def doc_meta(row: sqlite3.Row) -> dict[str, Any]:
+    """A documents row as plain metadata (lists decoded, dates as date)."""
+    out = dict(row)
+    out["ipc"] = out.pop("ipc_flat").split()
+    for key in ("cpc", "family", "cited", "notes"):
+        out[key] = json.loads(out[key]) if out.get(key) else []
+    for key in DATE_COLUMNS.values():
+        out[key] = date.fromisoformat(out[key]) if out.get(key) else None
+    return out
+
+
+def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
+    """WHERE conditions on ``documents d`` for the filters (empty string when none)."""
+    conds: list[str] = []
+    args: list[Any] = []
+    if filters.doc_types:
+        conds.append(f"d.doc_type IN ({','.join('?' * len(filters.doc_types))})")
+        args.extend(filters.doc_types)
+    column = DATE_COLUMNS[filters.date_field]
+    if filters.date_from:
+        conds.append(f"d.{column} >= ?")
+        args.append(filters.date_from.isoformat())
+    if filters.date_to:
+        conds.append(f"d.{column} <= ?")
+        args.append(filters.date_to.isoformat())
+    if filters.ipc_prefixes:
+        likes = []
+        for prefix in filters.ipc_prefixes:
+            likes.append("d.ipc_flat LIKE ? ESCAPE '\\'")
+            escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            args.append(f"% {escaped}%")
+        conds.append("(" + " OR ".join(likes) + ")")
+    if filters.jurisdictions:
+        conds.append(f"d.jurisdiction IN ({','.join('?' * len(filters.jurisdictions))})")
+        args.extend(filters.jurisdictions)
+    return " AND ".join(conds), args
+
+
+class Catalog:
+    """Documents, chunks, vectors and FTS5 in one SQLite file (WAL; a connection per thread)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self.con.executescript(SCHEMA)  # executescript commits by itself: outside a transaction
+        with self.transaction() as con:
+            stored = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if stored is None:
+                con.execute("INSERT INTO meta VALUES('schema_version', ?)", (SCHEMA_VERSION,))
+            elif stored[0] != SCHEMA_VERSION:
+                raise IndexMismatch(
+                    f"{path} has schema version {stored[0]}, this navsearch expects {SCHEMA_VERSION}; "
+                    "rebuild the index into a new index_dir"
+                )
+
+    @property
+    def con(self) -> sqlite3.Connection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            con.row_factory = sqlite3.Row
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            con.execute("PRAGMA foreign_keys=ON")
+            self._local.con = con
+        return con
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        con = self.con
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        else:
+            con.execute("COMMIT")
+
+    def close(self) -> None:
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+            self._local.con = None
+
+    # --- meta -------------------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self.con.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str, con: sqlite3.Connection | None = None) -> None:
+        (con or self.con).execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (key, value))
+
+    def check_model(self, model_id: str, dimension: int) -> None:
+        """Record the model on first use; refuse a store built with another one."""
+        stored = self.get_meta("model_id")
+        if stored is None:
+            with self.transaction() as con:
+                self.set_meta("model_id", model_id, con)
+                self.set_meta("dimension", str(dimension), con)
+            return
+        if stored != model_id or self.get_meta("dimension") != str(dimension):
+            raise IndexMismatch(
+                f"index at {self.path.parent} was built with model {stored!r} "
+                f"(dimension {self.get_meta('dimension')}), but the configured model is {model_id!r} "
+                f"(dimension {dimension}); set NAVSEARCH_INDEX_DIR to a new folder or "
+                "NAVSEARCH_EMBEDDING__MODEL back to the index's model"
+            )
+
+    # --- files ------------------------------------------------------------------------
+    def file_record(self, path: str) -> tuple[str, list[str], str] | None:
+        row = self.con.execute("SELECT sha256, doc_ids, settings FROM files WHERE path=?", (path,)).fetchone()
+        return (row[0], json.loads(row[1]), row[2]) if row else None
+
+    def set_file(self, con: sqlite3.Connection, path: str, sha256: str, doc_ids: list[str], settings: str) -> None:
+        con.execute(
+            "INSERT OR REPLACE INTO files VALUES(?, ?, ?, ?)", (path, sha256, json.dumps(doc_ids), settings)
+        )
+
+    def files(self) -> dict[str, list[str]]:
+        return {r[0]: json.loads(r[1]) for r in self.con.execute("SELECT path, doc_ids FROM files")}
+
+    def forget_file(self, con: sqlite3.Connection, path: str) -> None:
+        con.execute("DELETE FROM files WHERE path=?", (path,))
+
+    # --- documents and chunks -----------------------------------------------------------
+    def document_state(self, doc_id: str) -> tuple[str, str, str] | None:
+        """(content_hash, chunker, source) of a stored document."""
+        row = self.con.execute(
+            "SELECT content_hash, chunker, source FROM documents WHERE doc_id=?", (doc_id,)
+        ).fetchone()
+        return (row[0], row[1], row[2]) if row else None
+
+    def stored_vectors(self, chunk_ids: Iterable[str]) -> dict[str, bytes]:
+        """Vectors already stored for these chunk ids (to skip re-embedding them)."""
+        ids = list(chunk_ids)
+        out: dict[str, bytes] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            rows = self.con.execute(
+                f"SELECT chunk_id, vector FROM chunks WHERE chunk_id IN ({','.join('?' * len(part))})", part
+            )
+            out.update({r[0]: r[1] for r in rows})
+        return out
+
+    def delete_document(self, con: sqlite3.Connection, doc_id: str) -> int:
+        ids = [r[0] for r in con.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))]
+        con.executemany("DELETE FROM chunks_fts WHERE rowid=?", [(i,) for i in ids])
+        con.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+        con.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+        return len(ids)
+
+    def put_document(
+        self, con: sqlite3.Connection, doc: Document, chunker: str, chunks: Sequence[Chunk], vectors: dict[str, bytes]
+    ) -> None:
+        """Replace a document and its chunks. ``vectors`` maps every chunk id to its vector."""
+        self.delete_document(con, doc.doc_id)
+        con.execute(
+            f"INSERT INTO documents({DOC_COLUMNS}, text) VALUES({','.join('?' * 20)})",
+            (
+                doc.doc_id, doc.doc_type, doc.title, doc.number, doc.source, doc.content_hash(), chunker,
+                _iso(doc.publication_date), _iso(doc.application_date), _iso(doc.priority_date),
+                doc.jurisdiction, doc.language, " " + " ".join(doc.ipc) + " ", json.dumps(doc.cpc),
+                doc.issuer, doc.assignee, json.dumps(doc.family), json.dumps(doc.cited),
+                json.dumps(doc.notes, ensure_ascii=False), doc.text,
+            ),
+        )
+        for c in chunks:
+            cur = con.execute(
+                f"INSERT INTO chunks({CHUNK_COLUMNS[4:]}, vector) VALUES({','.join('?' * 14)})",
+                (
+                    c.chunk_id, c.doc_id, c.ordinal, c.kind, c.path, c.heading, c.context, c.text, c.start,
+                    c.end, c.page, c.claim_number, c.parent_claim, vectors[c.chunk_id],
+                ),
+            )
+            con.execute(
+                "INSERT INTO chunks_fts(rowid, body) VALUES(?, ?)", (cur.lastrowid, index_text(c.embed_text))
+            )
+
+    def all_vectors(self, dimension: int) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of every chunk, in id order."""
+        rows = self.con.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
+        ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dimension)
+        return ids, vecs
+
+    def allowed_ids(self, filters: Filters) -> np.ndarray:
+        where, args = filter_sql(filters)
+        sql = "SELECT c.id FROM chunks c JOIN documents d ON d.doc_id = c.doc_id"
+        rows = self.con.execute(sql + (f" WHERE {where}" if where else ""), args).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+
+    def lexical(self, match: str, limit: int, filters: Filters) -> list[tuple[int, float]]:
+        """BM25 ranking of chunks for an FTS5 MATCH expression: (chunk rowid, score), best first."""
+        where, args = filter_sql(filters)
+        sql = (
+            "SELECT f.rowid, bm25(chunks_fts) AS score FROM chunks_fts f"
+            + (" JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.doc_id = c.doc_id" if where else "")
+            + " WHERE chunks_fts MATCH ?"
+            + (f" AND {where}" if where else "")
+            + " ORDER BY score LIMIT ?"
+        )
+        rows = self.con.execute(sql, [match, *args, limit]).fetchall()
+        return [(r[0], -r[1]) for r in rows]  # FTS5's bm25() is lower-is-better
+
+    def chunks_by_rowid(self, rowids: Sequence[int]) -> dict[int, StoredChunk]:
+        out: dict[int, StoredChunk] = {}
+        ids = list(rowids)
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            rows = self.con.execute(
+                f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE id IN ({','.join('?' * len(part))})", part
+            )
+            out.update({r["id"]: _row_to_chunk(r) for r in rows})
+        return out
+
+    def documents_meta(self, doc_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        ids = list(set(doc_ids))
+        out: dict[str, dict[str, Any]] = {}
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            rows = self.con.execute(
+                f"SELECT {DOC_COLUMNS} FROM documents WHERE doc_id IN ({','.join('?' * len(part))})", part
+            )
+            out.update({r["doc_id"]: doc_meta(r) for r in rows})
+        return out
+
+    def document(self, doc_id: str) -> tuple[dict[str, Any], str, list[Chunk]]:
+        """(metadata, full text, chunks in order) of one document."""
+        row = self.con.execute(f"SELECT {DOC_COLUMNS}, text FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no document with id {doc_id!r}")
+        meta = doc_meta(row)
+        text = meta.pop("text")
+        rows = self.con.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,))
+        return meta, text, [_row_to_chunk(r).chunk for r in rows]
+
+    def counts(self) -> dict[str, int]:
+        out = {"documents": 0, "chunks": 0}
+        for doc_type, n in self.con.execute("SELECT doc_type, count(*) FROM documents GROUP BY doc_type"):
+            out[f"documents_{doc_type}"] = n
+            out["documents"] += n
+        out["chunks"] = self.con.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        return out
+
+    def fingerprint(self) -> str:
+        """Hash of every stored document's content and chunker: changes iff the corpus does."""
+        h = hashlib.sha256()
+        for doc_id, content_hash, chunker in self.con.execute(
+            "SELECT doc_id, content_hash, chunker FROM documents ORDER BY doc_id"
+        ):
+            h.update(f"{doc_id}\x00{content_hash}\x00{chunker}\n".encode())
+        h.update((self.get_meta("model_id") or "").encode())
+        return h.hexdigest()

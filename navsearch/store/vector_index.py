@@ -1,0 +1,158 @@
+"""FAISS index generations, derived from the catalog and published atomically.
+
+FAISS writes its files in place without fsync, so an index is serialised to bytes,
+written to a temporary file, fsynced and renamed; then a manifest naming it (generation,
+checksum, count, model, dimension, corpus fingerprint) is published the same way. A
+reader loads the generation the manifest names and keeps it while it runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from navsearch.errors import IndexMismatch, NotReady
+
+MANIFEST = "manifest.json"
+KEEP_GENERATIONS = 2
+
+
+@dataclass(frozen=True)
+class Manifest:
+    generation: int
+    file: str
+    sha256: str
+    count: int
+    model_id: str
+    dimension: int
+    corpus_fingerprint: str
+    index_type: str
+    created_at: str
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def read_manifest(folder: Path) -> Manifest | None:
+    path = folder / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        return Manifest(**json.loads(path.read_text()))
+    except (ValueError, TypeError) as exc:
+        raise IndexMismatch(f"{path} is not a navsearch index manifest: {exc}") from exc
+
+
+class VectorIndex:
+    """A loaded, immutable FAISS generation: exact inner product on normalised vectors."""
+
+    def __init__(self, index: "object", manifest: Manifest) -> None:
+        self.index = index
+        self.manifest = manifest
+
+    @property
+    def count(self) -> int:
+        return int(self.index.ntotal)  # type: ignore[attr-defined]
+
+    def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(chunk rowid, cosine similarity), best first; ``allowed`` restricts to those rowids."""
+        import faiss
+
+        if self.count == 0 or k <= 0:
+            return []
+        params = None
+        if allowed is not None:
+            if len(allowed) == 0:
+                return []
+            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed.astype(np.int64)))
+            k = min(k, len(allowed))
+        q = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+        scores, ids = self.index.search(q, min(k, self.count), params=params)  # type: ignore[attr-defined]
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+
+def build(ids: np.ndarray, vectors: np.ndarray, dimension: int) -> "object":
+    import faiss
+
+    index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+    if len(ids):
+        index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids.astype(np.int64))
+    return index
+
+
+def publish(
+    folder: Path, ids: np.ndarray, vectors: np.ndarray, *, model_id: str, dimension: int, fingerprint: str
+) -> Manifest:
+    """Write a new generation and then the manifest that names it."""
+    import faiss
+
+    folder.mkdir(parents=True, exist_ok=True)
+    current = read_manifest(folder)
+    generation = (current.generation if current else 0) + 1
+    index = build(ids, vectors, dimension)
+    data = faiss.serialize_index(index).tobytes()
+    name = f"gen-{generation:06d}.faiss"
+    _write_atomic(folder / name, data)
+    manifest = Manifest(
+        generation=generation,
+        file=name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        count=len(ids),
+        model_id=model_id,
+        dimension=dimension,
+        corpus_fingerprint=fingerprint,
+        index_type="IDMap2,FlatIP",
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+    _write_atomic(folder / MANIFEST, json.dumps(asdict(manifest), indent=2).encode())
+    _prune(folder, generation)
+    return manifest
+
+
+def _prune(folder: Path, generation: int) -> None:
+    # Older generations may still be open in a running server: keep the previous one.
+    for path in folder.glob("gen-*.faiss"):
+        try:
+            gen = int(path.stem.split("-")[1])
+        except (IndexError, ValueError):
+            continue
+        if gen <= generation - KEEP_GENERATIONS:
+            path.unlink(missing_ok=True)
+
+
+def load(folder: Path, *, model_id: str, dimension: int) -> VectorIndex:
+    """Load the published generation; refuse one built with another model or corrupted."""
+    import faiss
+
+    manifest = read_manifest(folder)
+    if manifest is None:
+        raise NotReady(f"no vector index in {folder}: run `navsearch ingest` first")
+    if manifest.model_id != model_id or manifest.dimension != dimension:
+        raise IndexMismatch(
+            f"vector index in {folder} was built with model {manifest.model_id!r} (dimension "
+            f"{manifest.dimension}); the configured model is {model_id!r} (dimension {dimension})"
+        )
+    data = (folder / manifest.file).read_bytes()
+    if hashlib.sha256(data).hexdigest() != manifest.sha256:
+        raise IndexMismatch(f"{folder / manifest.file} does not match its manifest checksum")
+    index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
+    if index.ntotal != manifest.count:
+        raise IndexMismatch(f"{manifest.file} holds {index.ntotal} vectors, the manifest says {manifest.count}")
+    return VectorIndex(index, manifest)
