@@ -1,0 +1,168 @@
+"""Catalog, FAISS generations, re-ingestion and filtered hybrid search (fast: hashing embedder,
+real SQLite, real FTS5, real FAISS)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from navsearch.embedding.fake import HashingEmbedder
+from navsearch.errors import IndexMismatch, InvalidInput
+from navsearch.service import NavSearch
+from navsearch.settings import Settings
+from navsearch.store import vector_index
+from navsearch.types import Filters
+
+
+def test_ingest_search_and_document(fake_service: NavSearch, small_corpus: Path) -> None:
+    report = fake_service.ingest([small_corpus], progress=False)
+    assert not report.failed, [f.error for f in report.failed]
+    counts = fake_service.catalog.counts()
+    assert counts["documents_policy"] == 2 and counts["documents_statute"] == 3
+    assert counts["documents_patent"] == 351
+    info = fake_service.info()
+    assert info["generation"] == 1 and info["vectors"] == counts["chunks"] and info["index_current"]
+
+    hits = fake_service.search("pilot enterprises of patent operation", k=3).hits
+    assert hits[0].doc_id == "sipo-2013-27"
+    assert hits[0].passages[0].citation.endswith("G. ZH. F. G. Z. [2013] No. 27, IV.i.3")
+    meta, text, chunks = fake_service.document("sipo-2013-27")
+    p = hits[0].passages[0]
+    assert text[p.start : p.end] == p.text
+    assert [c.path for c in chunks][:3] == ["title", "preamble", "I"]
+
+
+def test_chinese_query_finds_chinese_article(fake_service: NavSearch, small_corpus: Path) -> None:
+    fake_service.ingest([small_corpus], progress=False)
+    hits = fake_service.search("新颖性", k=3, mode="lexical", group="chunk").hits
+    assert hits, "no lexical hit for a Chinese query"
+    assert hits[0].doc_id == "cn-patent-law-2020"
+    assert "新颖性" in hits[0].passages[0].text
+    assert hits[0].passages[0].path == "第二十二条"
+
+
+def test_filters(fake_service: NavSearch, small_corpus: Path) -> None:
+    fake_service.ingest([small_corpus], progress=False)
+    q = "battery pack for a portable computer"
+    only_policy = fake_service.search(q, k=5, filters=Filters(doc_types=("policy",))).hits
+    assert only_policy and all(h.doc_type == "policy" for h in only_policy)
+    cutoff = date(1995, 1, 1)
+    old = fake_service.search(q, k=20, filters=Filters(doc_types=("patent",), date_to=cutoff)).hits
+    assert old and all(h.publication_date and h.publication_date <= cutoff for h in old)
+    by_app = fake_service.search(
+        q, k=20, filters=Filters(date_field="application", date_from=date(2005, 1, 1))
+    ).hits
+    assert by_app and all(h.application_date and h.application_date >= date(2005, 1, 1) for h in by_app)
+    ipc = fake_service.search(q, k=20, filters=Filters(ipc_prefixes=("G06F1/16",))).hits
+    assert ipc and all(any(c.startswith("G06F1/16") for c in h.ipc) for h in ipc)
+    ep = fake_service.search(q, k=20, filters=Filters(jurisdictions=("EP",))).hits
+    assert ep and all(h.jurisdiction == "EP" for h in ep)
+    none = fake_service.search(q, k=5, filters=Filters(ipc_prefixes=("Z99",))).hits
+    assert none == []
+
+
+def test_grouping_per_document_and_per_chunk(fake_service: NavSearch, small_corpus: Path) -> None:
+    fake_service.ingest([small_corpus], progress=False)
+    docs = fake_service.search("personal data erasure controller", k=5).hits
+    assert len({h.doc_id for h in docs}) == len(docs)
+    chunks = fake_service.search("personal data erasure controller", k=5, group="chunk").hits
+    assert len(chunks) == 5 and all(len(h.passages) == 1 for h in chunks)
+
+
+def test_reingest_unchanged_embeds_nothing_and_changed_replaces(
+    fake_service: NavSearch, small_corpus: Path
+) -> None:
+    embedder = fake_service.embedder
+    assert isinstance(embedder, HashingEmbedder)
+    fake_service.ingest([small_corpus], progress=False)
+    first = embedder.calls
+    report = fake_service.ingest([small_corpus], progress=False)
+    assert embedder.calls == first and report.embedded == 0
+    assert {f.status for f in report.files} == {"unchanged"}
+    assert report.generation == 1  # nothing changed: no new generation
+
+    # Change one patent's abstract and drop another: only that one chunk is embedded.
+    path = small_corpus / "patents" / "patsnap-slice.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    rows[0]["abstract"] = "A wholly new abstract about a detachable hinge battery."
+    dropped = rows.pop(1)["publication_number"]
+    path.write_text("\n".join(json.dumps(r) for r in rows))
+    report = fake_service.ingest([small_corpus], progress=False)
+    assert report.embedded == 1 and report.generation == 2
+    meta, text, chunks = fake_service.document(rows[0]["publication_number"])
+    assert text == rows[0]["abstract"] and len(chunks) == 1
+    with pytest.raises(Exception, match="no document with id"):
+        fake_service.document(dropped)
+    assert fake_service.info()["vectors"] == fake_service.catalog.counts()["chunks"]
+
+
+def test_prune_removes_documents_of_deleted_files(fake_service: NavSearch, small_corpus: Path) -> None:
+    fake_service.ingest([small_corpus], progress=False)
+    (small_corpus / "statutes" / "gdpr-slice.json").unlink()
+    report = fake_service.ingest([small_corpus], prune=True, progress=False)
+    assert report.documents_pruned == 1
+    assert "documents_statute" in fake_service.catalog.counts()
+    assert fake_service.catalog.counts()["documents_statute"] == 2
+
+
+def test_bad_file_keeps_what_is_stored(fake_service: NavSearch, small_corpus: Path) -> None:
+    fake_service.ingest([small_corpus], progress=False)
+    before = fake_service.catalog.counts()
+    path = small_corpus / "patents" / "patsnap-slice.jsonl"
+    path.write_text(path.read_text() + "\n{broken json")
+    report = fake_service.ingest([small_corpus], progress=False)
+    assert [f.path for f in report.failed] == ["corpus/patents/patsnap-slice.jsonl"]
+    assert "line 352: invalid JSON" in (report.failed[0].error or "")
+    assert fake_service.catalog.counts() == before
+    assert fake_service.search("battery", k=1).hits
+
+
+def test_other_model_is_refused(tmp_path: Path, small_corpus: Path) -> None:
+    settings = Settings(index_dir=tmp_path / "index")
+    NavSearch(settings, embedder=HashingEmbedder(256)).ingest([small_corpus / "policy"], progress=False)
+    other = NavSearch(settings, embedder=HashingEmbedder(128))
+    with pytest.raises(IndexMismatch, match="built with model 'hashing-256'"):
+        other.ingest([small_corpus / "policy"], progress=False)
+    with pytest.raises(IndexMismatch, match="built with model 'hashing-256'"):
+        other.search("pilot", k=1)
+
+
+def test_vector_generation_is_checked(tmp_path: Path) -> None:
+    vectors = np.eye(4, dtype=np.float32)
+    ids = np.array([10, 11, 12, 13])
+    m1 = vector_index.publish(tmp_path, ids, vectors, model_id="m", dimension=4, fingerprint="f")
+    m2 = vector_index.publish(tmp_path, ids[:2], vectors[:2], model_id="m", dimension=4, fingerprint="g")
+    m3 = vector_index.publish(tmp_path, ids[:3], vectors[:3], model_id="m", dimension=4, fingerprint="h")
+    assert (m1.generation, m2.generation, m3.generation) == (1, 2, 3)
+    assert sorted(p.name for p in tmp_path.glob("gen-*")) == ["gen-000002.faiss", "gen-000003.faiss"]
+    loaded = vector_index.load(tmp_path, model_id="m", dimension=4)
+    assert loaded.count == 3 and loaded.search(vectors[2], 1) == [(12, pytest.approx(1.0))]
+    with pytest.raises(IndexMismatch, match="built with model 'm'"):
+        vector_index.load(tmp_path, model_id="other", dimension=4)
+    (tmp_path / m3.file).write_bytes(b"garbage")
+    with pytest.raises(IndexMismatch, match="does not match its manifest checksum"):
+        vector_index.load(tmp_path, model_id="m", dimension=4)
+
+
+def test_missing_vector_index_is_rebuilt_from_the_catalog(fake_service: NavSearch, small_corpus: Path) -> None:
+    fake_service.ingest([small_corpus / "policy"], progress=False)
+    shutil.rmtree(fake_service.vector_dir)
+    fresh = NavSearch(fake_service.settings, embedder=fake_service.embedder)
+    manifest = fresh.ensure_index()
+    assert manifest.count == fresh.catalog.counts()["chunks"]
+    assert fresh.search("pilot enterprises", k=1).hits[0].doc_id == "sipo-2013-27"
+
+
+def test_search_input_errors(fake_service: NavSearch, small_corpus: Path) -> None:
+    fake_service.ingest([small_corpus / "policy"], progress=False)
+    with pytest.raises(InvalidInput, match="query is empty"):
+        fake_service.search("   ")
+    with pytest.raises(InvalidInput, match="k is 101; the limit is 100"):
+        fake_service.search("pilot", k=101)
+    with pytest.raises(InvalidInput, match="mode must be one of"):
+        fake_service.search("pilot", mode="magic")  # type: ignore[arg-type]
