@@ -24,6 +24,13 @@ from navsearch.service import NavSearch
 from navsearch.settings import Settings
 from navsearch.types import Filters
 
+def get_service(request: Request) -> NavSearch:
+    return request.app.state.service
+
+
+# Module level, so FastAPI can resolve the annotation (this module uses postponed annotations).
+Service = Annotated[NavSearch, Depends(get_service)]
+
 PROBLEM = {"content": {problems.MEDIA_TYPE: {}}, "description": "Problem details (RFC 9457)"}
 
 
@@ -53,11 +60,6 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
         lifespan=lifespan,
     )
     problems.install(app)
-
-    def get_service(request: Request) -> NavSearch:
-        return request.app.state.service
-
-    Service = Annotated[NavSearch, Depends(get_service)]
 
     @app.get("/health", response_model=HealthOut)
     def health(request: Request, ns: Service) -> HealthOut:

@@ -18,7 +18,8 @@ def problem(status: int, title: str, detail: str, **extra: object) -> JSONRespon
 
 
 def _field(loc: tuple[object, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path")]
+    # loc starts with where the value came from ("body", "query", "path"); the rest names it.
+    parts = [str(p) for p in loc[1:]] if loc and loc[0] in ("body", "query", "path", "header") else list(map(str, loc))
     return ".".join(parts) or "request"
 
 

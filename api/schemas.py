@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from navsearch.settings import ApiSettings
 
 LIMITS = ApiSettings()
 IPC_PATTERN = r"^[A-H](\d{2}([A-Z](\d{1,4}(/\d{1,6})?)?)?)?$"
+IpcPrefix = Annotated[str, StringConstraints(pattern=IPC_PATTERN, max_length=16)]
+Jurisdiction = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")]
 
 
 class SearchRequest(BaseModel):
@@ -24,13 +26,10 @@ class SearchRequest(BaseModel):
     date_field: Literal["publication", "application", "priority"] = "publication"
     date_from: date | None = Field(None, description="Only documents dated on or after this day.")
     date_to: date | None = Field(None, description="Only documents dated on or before this day.")
-    ipc: list[str] = Field(
-        default_factory=list,
-        max_length=20,
-        description="IPC prefixes such as 'H01M' or 'G06F1/16'.",
-        json_schema_extra={"items": {"pattern": IPC_PATTERN}},
+    ipc: list[IpcPrefix] = Field(
+        default_factory=list, max_length=20, description="IPC prefixes such as 'H01M' or 'G06F1/16'."
     )
-    jurisdictions: list[str] = Field(default_factory=list, max_length=20, description="e.g. US, EP, WO, CN, EU.")
+    jurisdictions: list[Jurisdiction] = Field(default_factory=list, max_length=20, description="e.g. US, EP, WO, CN, EU.")
 
 
 class PassageOut(BaseModel):
