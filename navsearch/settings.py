@@ -57,6 +57,15 @@ class RetrievalSettings(BaseModel):
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense ranking in RRF.")
     lexical_weight: float = Field(1.0, ge=0.0, description="Weight of the BM25 ranking in RRF.")
+    cjk_dense_weight: float = Field(
+        0.0,
+        ge=0.0,
+        description=(
+            "Dense weight for queries written mostly in Chinese/Japanese characters. The default "
+            "model (all-MiniLM-L6-v2) is English-only, so its ranking of such queries is noise; "
+            "raise this for a multilingual model."
+        ),
+    )
     overfetch: int = Field(
         8, ge=1, le=100, description="Candidates fetched per retriever = k x overfetch (more when filtering)."
     )

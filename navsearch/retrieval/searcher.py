@@ -12,7 +12,7 @@ from navsearch.errors import InvalidInput
 from navsearch.retrieval.fusion import Fused, rrf
 from navsearch.settings import RetrievalSettings
 from navsearch.store.catalog import Catalog, StoredChunk
-from navsearch.store.fts_text import match_query
+from navsearch.store.fts_text import cjk_share, match_query
 from navsearch.store.vector_index import VectorIndex
 from navsearch.types import Filters, Hit, Passage
 
@@ -77,11 +77,15 @@ class Searcher:
         # Grouping needs more chunks than k documents: several chunks share a document.
         depth = self._depth(k, not filters.is_empty())
         rankings = self.rankings(query, filters, depth, mode)
+        dense_weight = self.settings.dense_weight
+        if cjk_share(query) > 0.5:
+            dense_weight = self.settings.cjk_dense_weight
         fused = rrf(
             rankings,
             k=self.settings.rrf_k,
-            weights={"dense": self.settings.dense_weight, "lexical": self.settings.lexical_weight},
+            weights={"dense": dense_weight, "lexical": self.settings.lexical_weight},
         )
+        fused = [f for f in fused if f.score > 0]  # candidates only a zero-weight retriever found
         candidates = {name: len(r) for name, r in rankings.items()}
         if group == "chunk":
             fused = fused[:k]

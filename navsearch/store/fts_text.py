@@ -22,6 +22,12 @@ STOPWORDS = frozenset(
 )
 
 
+def cjk_share(text: str) -> float:
+    """Share of a text's non-space characters that are CJK ideographs."""
+    chars = [c for c in text if not c.isspace()]
+    return sum(len(m) for m in CJK_RUN.findall(text)) / len(chars) if chars else 0.0
+
+
 def _bigrams(run: str) -> list[str]:
     if len(run) == 1:
         return [run]
@@ -37,19 +43,22 @@ def match_query(query: str) -> str | None:
     """An FTS5 MATCH expression for free text: terms OR-ed, CJK runs as bigram phrases.
 
     >>> match_query("pilot enterprises 专利法")
-    '"pilot" OR "enterprises" OR "专利 利法"'
+    '"pilot" OR "enterprises" OR "专利" OR "利法"'
     """
     terms: list[str] = []
     for token in QUERY_TOKEN.findall(query):
         if CJK_RUN.fullmatch(token):
-            term = '"' + " ".join(_bigrams(token)) + '"'
+            # Each bigram on its own: a Chinese question is one unbroken run, and requiring
+            # it as a phrase would match nothing; BM25 ranks passages sharing more bigrams.
+            candidates = [f'"{b}"' for b in _bigrams(token)]
         else:
             low = token.lower()
             if low in STOPWORDS:
                 continue
-            term = f'"{low}"'
-        if term not in terms:
-            terms.append(term)
+            candidates = [f'"{low}"']
+        for term in candidates:
+            if term not in terms:
+                terms.append(term)
     if not terms:
         return None
     return " OR ".join(terms[:MAX_QUERY_TERMS])

@@ -1,0 +1,130 @@
+"""End to end with the real model on small real data: ingest -> search -> CLI -> HTTP server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from navsearch.service import NavSearch
+from navsearch.settings import Settings
+from navsearch.types import Filters
+
+pytestmark = pytest.mark.slow
+SIPO_QUERY = "how many pilot enterprises of patent operation will be cultivated"
+BATTERY_QUERY = "a notebook computer whose battery pack detaches at the hinge"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, real_embedder, data_dir: Path) -> NavSearch:
+    root = tmp_path_factory.mktemp("e2e")
+    corpus = root / "corpus"
+    for sub, name in [
+        ("policy", "sipo-circulars-2013.txt"),
+        ("statutes", "gdpr-slice.json"),
+        ("statutes", "usc35-slice.xml"),
+        ("statutes", "专利法(2020-10-17).md"),
+        ("patents", "patsnap-slice.jsonl"),
+    ]:
+        (corpus / sub).mkdir(parents=True, exist_ok=True)
+        shutil.copy(data_dir / sub / name, corpus / sub / name)
+    shutil.copy(data_dir / "uspto" / "US08930553.xml", corpus / "patents")
+    service = NavSearch(Settings(index_dir=root / "index"), embedder=real_embedder)
+    report = service.ingest([corpus], progress=False)
+    assert not report.failed, [f.error for f in report.failed]
+    return service
+
+
+def test_policy_question_gets_the_clause(built: NavSearch) -> None:
+    hit = built.search(SIPO_QUERY, k=3).hits[0]
+    assert hit.number == "G. ZH. F. G. Z. [2013] No. 27"
+    passage = hit.passages[0]
+    assert passage.path == "IV.i.3"
+    assert "about 30 national pilot enterprises" in passage.text
+
+
+def test_idea_finds_the_battery_patents(built: NavSearch) -> None:
+    hits = built.search(BATTERY_QUERY, k=5, filters=Filters(doc_types=("patent",))).hits
+    top = [h.doc_id for h in hits]
+    assert {"US5901035", "US6078496"} <= set(top), top
+    assert all(h.doc_type == "patent" for h in hits)
+
+
+def test_statute_questions(built: NavSearch) -> None:
+    gdpr = built.search("right to have personal data erased", k=3, group="chunk").hits
+    assert any(h.passages[0].citation == "Regulation (EU) 2016/679, Article 17(1)" for h in gdpr)
+    usc = built.search("what makes an invention obvious", k=5, filters=Filters(doc_types=("statute",)), group="chunk")
+    assert any(h.passages[0].path.startswith("§ 103") for h in usc.hits)
+    zh = built.search("发明和实用新型应当具备新颖性、创造性和实用性", k=1, group="chunk").hits[0]
+    assert zh.passages[0].path == "第二十二条"
+
+
+def test_each_mode_answers(built: NavSearch) -> None:
+    for mode in ("dense", "lexical", "hybrid"):
+        hits = built.search(SIPO_QUERY, k=3, mode=mode).hits
+        assert hits[0].doc_id == "sipo-2013-27", mode
+
+
+def test_cli(built: NavSearch, monkeypatch: pytest.MonkeyPatch) -> None:
+    from navsearch.cli import app
+
+    monkeypatch.setenv("NAVSEARCH_INDEX_DIR", str(built.settings.index_dir))
+    runner = CliRunner()
+    out = runner.invoke(app, ["search", BATTERY_QUERY, "--type", "patent", "--k", "5"])
+    assert out.exit_code == 0, out.output
+    assert "US5901035" in out.output and "US6078496" in out.output
+    info = runner.invoke(app, ["info", "--json"])
+    assert '"generation": 1' in info.output
+    bad = runner.invoke(app, ["search", "x", "--before", "yesterday"])
+    assert bad.exit_code != 0 and "--before must be a date like 2013-04-02" in str(bad.exception)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_http_server(built: NavSearch) -> None:
+    """`navsearch serve` as a real process, queried over loopback like the README's curl."""
+    port = _free_port()
+    env = {**os.environ, "NAVSEARCH_INDEX_DIR": str(built.settings.index_dir), "NAVSEARCH_API__PORT": str(port)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "navsearch.cli", "serve"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/health", timeout=2).json()["ready"]:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+            assert time.time() < deadline, "server did not become ready"
+            time.sleep(0.5)
+        r = httpx.post(f"{base}/search", json={"query": SIPO_QUERY, "k": 3}, timeout=30)
+        hit = r.json()["hits"][0]
+        assert hit["title"] == (
+            "Circular of the State Intellectual Property Office on Implementing Patent Navigation Pilot Project"
+        )
+        assert hit["number"] == "G. ZH. F. G. Z. [2013] No. 27"
+        assert hit["passages"][0]["path"] == "IV.i.3"
+        assert "about 30 national pilot enterprises" in hit["passages"][0]["text"]
+        bad = httpx.post(f"{base}/search", json={"query": "x", "k": 1000}, timeout=30)
+        assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
