@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
             group=body.group,
             mode=body.mode,
             took_ms=round(took, 2),
-            generation=ns.searcher().index.manifest.generation,
+            generation=result.generation,
             candidates=result.candidates,
             hits=[HitOut.model_validate(asdict(h)) for h in result.hits],
         )

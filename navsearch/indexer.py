@@ -202,7 +202,8 @@ class Indexer:
                 if source in seen or not any(source.startswith(p) for p in prefixes):
                     continue
                 for doc_id in doc_ids:
-                    removed += bool(self.catalog.delete_document(con, doc_id) or True)
+                    self.catalog.delete_document(con, doc_id)
+                removed += len(doc_ids)
                 self.catalog.forget_file(con, source)
                 log.info("%s: gone from the corpus, %d document(s) removed", source, len(doc_ids))
         return removed

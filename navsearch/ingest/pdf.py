@@ -26,7 +26,7 @@ import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,6 @@ MIN_PAGE_CHARS = 20
 _SIMPLE_SUBTYPES = frozenset({"/Type1", "/TrueType", "/MMType1"})
 _SIMPLE_ENCODINGS = frozenset({"/WinAnsiEncoding", "/StandardEncoding", "/MacRomanEncoding", None})
 
-_STEM_RE = re.compile(r"^([A-Z]{2})(\d+[A-Z]?\d*)$")
 _INID_RE = re.compile(r"^\(\s*\d{2}\s*\)")  # "(54)", "( 57 )": field codes of a front page
 _ABSTRACT_HEAD_RE = re.compile(r"^(?:\(\s*57\s*\)\s*|57\s+)?(?:ABSTRACT|Abstract)(?:\s+OF\s+THE\s+DISCLOSURE)?\s*:?\s*$")
 _CLAIMS_SHEETS_RE = re.compile(r"\b\d+\s+Claims?\s*,\s*\d+\s+Drawing\s+Sheets?\b", re.I)
@@ -60,7 +59,7 @@ _SHEET_RE = re.compile(r"\bSheet\s+\d+\s+of\s+\d+\b", re.I)
 _PAGE_HEADER_RE = re.compile(r"^Page\s+\d+$")
 _PATENT_NO_RE = re.compile(r"^(?:US|U\.\s?S\.)\s*[\d,.\s/]+\s*[AB]\d?$|^US\s*\d{4}/\d+\s*A\d$")
 _CLAIMS_INTRO_RE = re.compile(
-    r"(?:what\s+is\s+claimed\s+is|what\s+i\s+claim\s+is|i\s+claim|we\s+claim|"
+    r"\b(?:what\s+is\s+claimed\s+is|what\s+i\s+claim\s+is|i\s+claim|we\s+claim|"
     r"the\s+invention\s+claimed\s+is|claims?\s+what\s+is\s+claimed\s+is|claimed\s+is)\s*:?",
     re.I,
 )
@@ -99,13 +98,11 @@ def parse_pdf(path: Path, *, source: str | None = None, doc_type: str = "patent"
 
 
 def pdf_has_text_layer(path: Path) -> bool:
-    """Whether any page of the PDF carries extractable text (False for scans)."""
+    """Whether any page of the PDF carries extractable text (False for scans).
+
+    Same test as parse_pdf's NoTextLayer, so the two never disagree."""
     name = Path(path).as_posix()
-    reader = _open(Path(path), name)
-    for index, page in enumerate(reader.pages):
-        if _alnum_count(_plain_text(page, name, index + 1)) >= MIN_PAGE_CHARS:
-            return True
-    return False
+    return any(_has_text(page.lines) for page in _read_pages(_open(Path(path), name), name))
 
 
 def join_lines(lines: Sequence[str], vocab: frozenset[str] = frozenset()) -> tuple[str, int]:
@@ -116,8 +113,11 @@ def join_lines(lines: Sequence[str], vocab: frozenset[str] = frozenset()) -> tup
     unless the second half is capitalised ("anti-" + "HIV"), the hyphenated form is the
     one the document uses elsewhere ("non-volatile"), or the second half is a compound
     tail ("market-" + "based"). OCR layers often drop that hyphen ("effi" + "ciency"):
-    such halves are joined only when the document spells the joined word elsewhere.
-    A hyphen inside a line is never touched.
+    such halves are joined only when the document spells the joined word elsewhere or
+    the second half is an ending that is no word ("tion", "ciency"); the hyphen is put
+    back when the document spells the pair hyphenated ("semi" + "passive").
+    A hyphen inside a line is never touched. ``vocab``: the document's words, lower-case
+    (cleaning.vocabulary).
     """
     out = ""
     joined = 0
@@ -130,7 +130,12 @@ def join_lines(lines: Sequence[str], vocab: frozenset[str] = frozenset()) -> tup
             continue
         glue, rejoined = _line_glue(out, line, vocab)
         joined += rejoined
-        out = (out[:-1] if glue == "-drop" else out) + ("" if glue in ("", "-drop") else " ") + line
+        if glue == "-drop":
+            out = out[:-1] + line
+        elif glue == "+-":
+            out = f"{out}-{line}"
+        else:
+            out = out + glue + line
     return out, joined
 
 
@@ -177,11 +182,15 @@ def _alnum_count(text: str) -> int:
 
 @dataclass(frozen=True)
 class Word:
+    """One shown string: a word in OCR layers, a run of words or a kerned piece elsewhere."""
+
     text: str
     x0: float
     x1: float
     y: float  # baseline
     size: float
+    space_before: bool = True  # the string began with a space: never glued to the left
+    space_after: bool = True  # ... ended with one: never glued to the right
 
 
 @dataclass(frozen=True)
@@ -353,7 +362,9 @@ def _show(data: bytes, state: _TextState, words: list[Word]) -> None:
         height = state.size * math.hypot(m[2], m[3])
         x0 = m[4]
         x1 = x0 + advance * m[0]
-        words.append(Word(text.strip(), min(x0, x1), max(x0, x1), m[5], height))
+        words.append(
+            Word(text.strip(), min(x0, x1), max(x0, x1), m[5], height, text[:1].isspace(), text[-1:].isspace())
+        )
     state.tm = _mul([1.0, 0, 0, 1.0, advance, 0], state.tm)
 
 
@@ -363,10 +374,14 @@ def _show(data: bytes, state: _TextState, words: list[Word]) -> None:
 
 def _read_pages(reader: PdfReader, name: str) -> list[Page]:
     pages: list[Page] = []
-    for index, pdf_page in enumerate(reader.pages):
+    for index in range(len(reader.pages)):
         number = index + 1
-        box = pdf_page.mediabox
-        width, height = float(box.width), float(box.height)
+        try:
+            pdf_page = reader.pages[index]
+            box = pdf_page.mediabox
+            width, height = float(box.width), float(box.height)
+        except Exception as exc:  # a damaged page tree or page dictionary
+            raise ParseError(name, f"read page {number}", str(exc)) from exc
         try:
             words = _page_words(pdf_page, reader)
         except Exception as exc:  # a damaged stream: let pypdf's tolerant reader try
@@ -374,7 +389,7 @@ def _read_pages(reader: PdfReader, name: str) -> list[Page]:
             words = None
         if words is None or (not words and _alnum_count(_plain_text(pdf_page, name, number)) >= MIN_PAGE_CHARS):
             lines = [
-                Line(_tidy(t), 0.0, width, height - i, 10.0, -1)
+                Line(_tidy(t), 0.0, width, height - 12.0 * i, 10.0, -1)
                 for i, t in enumerate(_plain_text(pdf_page, name, number).splitlines())
                 if t.strip()
             ]
@@ -402,8 +417,11 @@ def _drop_gutter_numbers(words: list[Word], width: float) -> tuple[list[Word], b
     straddling = sum(1 for w in body if w.x0 < mid - 2 and w.x1 > mid + 2)
     left = sum(1 for w in body if w.x1 <= mid + 2)
     right = len(body) - left - straddling
-    two_column = len(body) >= 40 and straddling <= 0.03 * len(body) and min(left, right) >= 0.15 * len(body)
-    return (body if two_column else words), two_column
+    columnar = len(body) >= 20 and straddling <= 0.03 * len(body)
+    two_column = columnar and len(body) >= 40 and min(left, right) >= 0.15 * len(body)
+    # A columnar page with text in one column only (the last page of the claims) still
+    # has the gutter numbers; a one-column page keeps every word.
+    return (body if columnar else words), two_column
 
 
 def _lines(words: list[Word], width: float, two_column: bool) -> list[Line]:
@@ -469,7 +487,7 @@ def _group(words: list[Word], column: int) -> list[Line]:
     out: list[Line] = []
     for group in lines:
         group.sort(key=lambda w: w.x0)
-        text = _tidy(" ".join(w.text for w in group))
+        text = _tidy(_join_words(group))
         if text:
             out.append(
                 Line(
@@ -484,15 +502,29 @@ def _group(words: list[Word], column: int) -> list[Line]:
     return out
 
 
+def _join_words(words: list[Word]) -> str:
+    """Words of one line with a space where there is one: pieces of a kerned TJ array
+    ("Hel" "lo") touch and are glued; OCR words end in a space and never are."""
+    parts = [words[0].text]
+    for left, right in zip(words, words[1:]):
+        gap = right.x0 - left.x1
+        spaced = left.space_after or right.space_before or gap > 0.15 * min(left.size, right.size)
+        parts.append(" " if spaced else "")
+        parts.append(right.text)
+    return "".join(parts)
+
+
 def _tidy(text: str) -> str:
     """Undo the OCR layer's spacing around punctuation: "( 57 )" "No . :" "non - volatile"."""
     text = re.sub(r"\s+", " ", text).strip()
-    text = re.sub(r"([(\[]) ", r"\1", text)
+    text = re.sub(r"([(\[\u201c]) ", r"\1", text)
+    text = re.sub(r" (\u201d)", r"\1", text)
     text = re.sub(r" ([)\],.;:!?%])", r"\1", text)
     text = re.sub(r"(?<=\d)\. (?=\d)", ".", text)  # "2006. 01"
     text = re.sub(r"(?<=\d), (?=\d{3}\b)", ",", text)  # "9, 753, 649"
     text = re.sub(r"(?<=\d) ([/]) ?(?=\d)", r"\1", text)  # "14 / 659"
     text = re.sub(r"(?<=[A-Za-z]) - (?=[a-z])", "-", text)  # "non - volatile", "ITE - part"
+    text = re.sub(r"(?<=[A-Z]{2}) - (?=[A-Z]{2})", "-", text)  # "UN - MAP"
     return text
 
 
@@ -546,12 +578,12 @@ def _assign_roles(pages: list[Page]) -> None:
     drawing: "Sheet N of M"; body: description and claims."""
     body_started = False
     for page in pages:
-        text = "\n".join(line.text for line in page.lines[:8])
+        edges = [line.text for line in page.lines[:8] + page.lines[-4:]]
         if page.number == 1:
             page.role = "front"
-        elif not body_started and re.search(r"^Page\s+\d+\s*$", text, re.M):
+        elif not body_started and any(re.search(r"\bPage\s+\d+$", text) for text in edges):
             page.role = "front-continued"
-        elif page.role == "drawing" or _SHEET_RE.search(text):
+        elif any(_SHEET_RE.search(text) for text in edges):
             page.role = "drawing"
         else:
             page.role = "body"
@@ -562,8 +594,489 @@ def _has_text(lines: Iterable[Line]) -> bool:
     return sum(_alnum_count(line.text) for line in lines) >= MIN_PAGE_CHARS
 
 
-def _mark_drawings(pages: list[Page]) -> None:
-    """Drawing sheets are recognised before headers are stripped: the header is the evidence."""
+def _is_noise(text: str) -> bool:
+    """OCR of figures and screen shots: runs of ':' and '.' with a letter here and there."""
+    alnum = _alnum_count(text)
+    return alnum < 2 or alnum < 0.3 * len(text.replace(" ", ""))
+
+
+def _drop_noise(pages: list[Page]) -> int:
+    dropped = 0
     for page in pages:
-        if page.number > 1 and any(_SHEET_RE.search(line.text) for line in page.lines[:6] + page.lines[-6:]):
-            page.role = "drawing"
+        kept = [line for line in page.lines if not _is_noise(line.text)]
+        dropped += len(page.lines) - len(kept)
+        page.lines = kept
+    return dropped
+
+
+# ---------------------------------------------------------------------------
+# Joining lines: de-hyphenation
+
+# Halves that stay hyphenated at a line end: "non-" + "volatile", "self-" + "contained".
+_COMPOUND_HEADS = frozenset({"non", "self"})
+# Word endings that are not words: a line starting with one continues the previous
+# line's last word even when OCR dropped the hyphen ("inven" / "tion", "mix" / "ture").
+_BOUND_SUFFIXES = frozenset(
+    """tion tions sion sions ment ments ture tures ciency cient ciently ence ences ance ances
+    ency ancy ity ities ness ous ously ive ives ively ible ibly ably ical ically ular ized
+    izing ization ated ating ation ations ational tial tially cial cially ing ings""".split()
+)
+
+
+def _line_glue(left: str, right: str, vocab: frozenset[str]) -> tuple[str, int]:
+    """How to join two lines of a paragraph: "-drop" (remove the hyphen, no space),
+    "" (no space, hyphen kept), "+-" (put back a hyphen OCR lost), " " (a space); and 1
+    when a broken word was rejoined."""
+    head_hyphen = re.search(r"([A-Za-z]+)-$", left)
+    tail = re.match(r"[A-Za-z]+", right)
+    if head_hyphen:
+        if not tail or not tail.group(0)[0].islower():
+            return "", 0  # "anti-" + "HIV", "COVID-" + "19": a real hyphen
+        head, rest = head_hyphen.group(1), tail.group(0)
+        joined, hyphenated = (head + rest).lower(), f"{head}-{rest}".lower()
+        if joined in vocab and hyphenated not in vocab:
+            return "-drop", 1
+        if hyphenated in vocab or rest.lower() in COMPOUND_TAILS or head.lower() in _COMPOUND_HEADS:
+            return "", 0
+        return "-drop", 1
+    # OCR layers drop the hyphen of a broken word ("effi" / "ciency"): join the halves
+    # only when the document itself spells the whole word, so real word pairs stay apart.
+    head_word = re.search(r"(?<![\w-])([A-Za-z]{2,})$", left)
+    if head_word and tail and tail.group(0)[0].islower() and len(tail.group(0)) >= 2:
+        head, rest = head_word.group(1), tail.group(0)
+        if head.lower() not in _FUNCTION_WORDS and f"{head}-{rest}".lower() in vocab:
+            return "+-", 1  # "semi" / "passive" where the document writes "semi-passive"
+        attested = head.lower() not in _FUNCTION_WORDS and (head + rest).lower() in vocab
+        if attested or rest in _BOUND_SUFFIXES:
+            return "", 1
+    return " ", 0
+
+
+# ---------------------------------------------------------------------------
+# Front page: abstract, title, date
+
+
+@dataclass
+class _Found:
+    """Lines picked out of pages, remembered so the rest of the page can skip them."""
+
+    lines: list[Line] = field(default_factory=list)
+    used: set[tuple[int, int]] = field(default_factory=set)  # (page number, id of the line)
+
+    def take(self, page: Page, line: Line) -> None:
+        self.lines.append(line)
+        self.used.add((page.number, id(line)))
+
+
+def _column_lines(page: Page, column: int) -> list[Line]:
+    return [line for line in page.lines if not page.two_column or line.column == column]
+
+
+def _pitch(lines: Sequence[Line]) -> float:
+    gaps = [a.y - b.y for a, b in zip(lines, lines[1:]) if 0 < a.y - b.y < 3 * a.size]
+    return statistics.median(gaps) if gaps else 12.0
+
+
+def _abstract_heading(page: Page) -> tuple[int, str] | None:
+    """Index of the "(57) ABSTRACT" line on the front page, and any text after the heading."""
+    for i, line in enumerate(page.lines):
+        if _ABSTRACT_HEAD_RE.match(line.text):
+            return i, ""
+        inline = re.match(r"^(?:\(\s*57\s*\)\s*)?(?:ABSTRACT|Abstract)\s*[:.]\s*(\S.*)$", line.text)
+        if inline:
+            return i, inline.group(1)
+    return None
+
+
+def _abstract(pages: list[Page]) -> tuple[_Found, list[str]]:
+    """The abstract's lines: below the heading in the heading's column, up to the
+    "N Claims, M Drawing Sheets" line, a gap, or the next field code. "(Continued)"
+    sends the rest to the top of page 2, above that page's "N Claims" line."""
+    found, notes = _Found(), []
+    front = pages[0]
+    heading = _abstract_heading(front)
+    if heading is None:
+        return found, ["abstract: no 'Abstract' heading on the front page"]
+    index, inline = heading
+    head_line = front.lines[index]
+    if inline:
+        found.take(front, replace(head_line, text=inline))
+    column = [line for line in _column_lines(front, head_line.column) if line.y < head_line.y]
+    column.sort(key=lambda line: -line.y)
+    continued = _take_abstract_lines(front, column, head_line, found)
+    if continued and len(pages) > 1:
+        if _abstract_continuation(pages[1], found):
+            notes.append("abstract continued on page 2")
+        else:
+            notes.append("abstract marked (Continued) but its continuation was not found on page 2")
+    return found, notes
+
+
+def _take_abstract_lines(page: Page, column: list[Line], head: Line, found: _Found) -> bool:
+    """Walk down from the heading; return True when the column says "(Continued)"."""
+    pitch = _pitch(column[:12])
+    previous_y = head.y
+    for line in column:
+        if _CLAIMS_SHEETS_RE.search(line.text):
+            return False
+        if _CONTINUED_RE.match(line.text):
+            return True
+        if re.fullmatch(r"\(\s*57\s*\)", line.text):
+            continue  # the field code printed apart from its heading
+        started = bool(found.lines)
+        if started and (_INID_RE.match(line.text) or previous_y - line.y > 2.5 * pitch):
+            return False
+        found.take(page, line)
+        previous_y = line.y
+    return False
+
+
+def _abstract_continuation(page: Page, found: _Found) -> bool:
+    """The abstract's tail at the top of page 2: the lines above "N Claims, M Drawing Sheets"."""
+    for end in page.lines:
+        if _CLAIMS_SHEETS_RE.search(end.text):
+            break
+    else:
+        return False
+    above = sorted(
+        (line for line in _column_lines(page, end.column) if line.y > end.y), key=lambda line: line.y
+    )
+    pitch = _pitch(list(reversed(above)))
+    tail: list[Line] = []
+    previous_y = end.y
+    for line in above:  # upwards from the "Claims" line
+        if _INID_RE.match(line.text) or line.y - previous_y > 2.5 * pitch:
+            break
+        tail.append(line)
+        previous_y = line.y
+    # The same line may also carry "N Claims": keep what precedes it.
+    lead = _CLAIMS_SHEETS_RE.split(end.text)[0].strip()
+    for line in reversed(tail):
+        found.take(page, line)
+    if lead:
+        found.take(page, replace(end, text=lead))
+    return bool(tail or lead)
+
+
+def _title(front: Page, vocab: frozenset[str]) -> str | None:
+    """The "(54)" field: its first line and the upper-case lines under it."""
+    for i, line in enumerate(front.lines):
+        match = re.match(r"^\(\s*54\s*\)\s*(.*)$", line.text)
+        if not match:
+            continue
+        parts = [match.group(1)] if match.group(1) else []
+        for nxt in front.lines[i + 1 :]:
+            if nxt.column != line.column or _INID_RE.match(nxt.text) or re.match(r"^\(\*\)", nxt.text):
+                break
+            if ":" in nxt.text or any(c.islower() for c in nxt.text):
+                break
+            parts.append(nxt.text)
+        title, _ = join_lines(parts, vocab)
+        return title or None
+    return None
+
+
+def _publication_date(front: Page) -> date | None:
+    text = " ".join(line.text for line in front.lines)
+    for pattern in _PUB_DATE_RES:
+        match = pattern.search(text)
+        if match:
+            month = _MONTHS.get(match.group(1)[:3].lower())
+            if month is None:
+                continue
+            try:
+                return date(int(match.group(3)), month, int(match.group(2)))
+            except ValueError:
+                continue
+    return None
+
+
+# ---------------------------------------------------------------------------
+# Paragraphs
+
+
+@dataclass
+class _Para:
+    lines: list[str]
+    page: int
+    heading: bool = False
+    indented: bool = False  # first line indented: a paragraph start, never a continuation
+    text: str = ""
+
+
+def _is_heading_line(text: str) -> bool:
+    words = re.findall(r"[A-Za-z]{2,}", text)
+    return (
+        bool(words)
+        and sum(len(w) for w in words) >= 5
+        and all(w.isupper() for w in words)
+        and not text.rstrip().endswith((",", ";", "."))
+        and not text.startswith(("\u201c", '"', "'"))
+        and len(text) <= 80
+    )
+
+
+def _column_runs(page: Page) -> list[list[Line]]:
+    runs: list[list[Line]] = []
+    for line in page.lines:
+        if runs and runs[-1][-1].column == line.column:
+            runs[-1].append(line)
+        else:
+            runs.append([line])
+    return runs
+
+
+def _run_paragraphs(run: list[Line], page: int) -> list[_Para]:
+    """Split one column's lines into paragraphs: a blank line, an indented first line, a
+    short line ending a sentence, a "[0012]" number, or an all-capitals heading."""
+    body = [line for line in run if len(line.text) > 20] or run
+    # The column's left edge: the leftmost line start, ignoring strays far left of most.
+    starts = sorted(line.x0 for line in body)
+    left = min(x for x in starts if x >= starts[len(starts) // 10] - 15)
+    right = sorted(line.x1 for line in body)[(len(body) * 9) // 10]
+    pitch = _pitch(run)
+    paras: list[_Para] = []
+    previous: Line | None = None
+    for line in run:
+        # Capitals inside a running sentence are a quoted title, not a heading.
+        heading = _is_heading_line(line.text) and (
+            previous is None or previous.text.endswith((".", ":")) or paras[-1].heading
+            or previous.y - line.y > 1.8 * pitch
+        )
+        # An indent starts a paragraph, unless the line visibly continues a sentence:
+        # claims indent their sub-clauses ("wherein ...") under a hanging first line.
+        indented = 4 < line.x0 - left < 0.3 * max(right - left, 1.0) and not (
+            previous is not None and line.text[:1].islower() and not previous.text.endswith((".", ":"))
+        )
+        new = (
+            previous is None
+            or heading
+            or paras[-1].heading
+            or previous.y - line.y > 1.8 * pitch
+            or indented
+            or bool(_PARA_NUMBER_RE.match(line.text))
+            or (previous.text.endswith((".", ":")) and previous.x1 < right - 2.5 * previous.size)
+        )
+        if new and heading and paras and paras[-1].heading and previous and previous.y - line.y <= 1.8 * pitch:
+            paras[-1].lines.append(line.text)  # a heading set on two lines
+        elif new:
+            paras.append(_Para([line.text], page, heading=heading, indented=indented or heading))
+        else:
+            paras[-1].lines.append(line.text)
+        previous = line
+    return paras
+
+
+def _paragraphs(pages: list[Page], vocab: frozenset[str], found: _Found) -> tuple[list[_Para], int]:
+    """Paragraphs of the given pages in reading order, joined across column and page
+    breaks when the sentence runs on. Returns them and the count of rejoined words."""
+    paras: list[_Para] = []
+    for page in pages:
+        for run in _column_runs(page):
+            run = [line for line in run if (page.number, id(line)) not in found.used]
+            if not run:
+                continue
+            for i, para in enumerate(_run_paragraphs(run, page.number)):
+                last = paras[-1] if paras else None
+                if (
+                    i == 0
+                    and last is not None
+                    and not last.heading
+                    and (not para.indented or para.lines[0][:1].islower())
+                    and continues(last.lines[-1], para.lines[0], bool(_PARA_NUMBER_RE.match(para.lines[0])))
+                ):
+                    last.lines.extend(para.lines)  # a sentence running on into the next column
+                else:
+                    paras.append(para)
+    rejoined = 0
+    for para in paras:
+        para.text, n = join_lines(para.lines, vocab)
+        rejoined += n
+    return paras, rejoined
+
+
+# ---------------------------------------------------------------------------
+# Claims
+
+
+@dataclass
+class _Claim:
+    number: int
+    text: str
+    page: int
+    parent: int | None
+
+
+def _split_claims(paras: list[_Para]) -> tuple[list[_Para], list[_Claim]]:
+    """Description paragraphs before "What is claimed is:", and the numbered claims after it."""
+    for i, para in enumerate(paras):
+        match = _CLAIMS_INTRO_RE.search(para.text)
+        if match is None or (match.start() > 0 and not para.text[match.end() - 1 : match.end()] == ":"):
+            continue
+        rest = para.text[match.end() :].strip()
+        if not re.match(r"^1\s*\.", rest) and not (i + 1 < len(paras) and re.match(r"^1\s*\.", paras[i + 1].text)):
+            continue
+        description = paras[:i]
+        lead = para.text[: match.start()].strip()
+        if lead:
+            description = description + [_Para([lead], para.page, text=lead)]
+        pieces = ([(rest, para.page)] if rest else []) + [(p.text, p.page) for p in paras[i + 1 :]]
+        claims = _number_claims(pieces)
+        if claims:
+            return description, claims
+    return paras, []
+
+
+def _number_claims(pieces: list[tuple[str, int]]) -> list[_Claim]:
+    """Cut the claims text at "1.", "2.", ... in sequence; a number out of sequence is
+    part of a claim ("a ratio of 2. 5" or a reference), not a new claim."""
+    text = ""
+    page_at: list[tuple[int, int]] = []  # (offset where a piece starts, its page)
+    for piece, page in pieces:
+        page_at.append((len(text) + (1 if text else 0), page))
+        text = f"{text}\n{piece}" if text else piece
+    # The end mark of a grant, "* * * * *", which OCR often reads as "ck ck ck".
+    text = re.split(r"\*\s*\*\s*\*\s*\*\s*\*|\s(?:c[kx]?\s+){2,}c[kx]?\s*$", text, flags=re.I)[0]
+    starts: list[tuple[int, int]] = []
+    n, position = 1, 0
+    while True:
+        # A claim may start mid-paragraph when its indent was not seen; the strict
+        # sequence (only "n." where n is the next number) keeps stray numbers out.
+        match = re.compile(rf"(?:^|(?<=\s)){n}\s*\.\s*(?=[A-Z])").search(text, position)
+        if match is None:
+            break
+        starts.append((n, match.start()))
+        n, position = n + 1, match.end()
+    claims: list[_Claim] = []
+    for k, (number, start) in enumerate(starts):
+        end = starts[k + 1][1] if k + 1 < len(starts) else len(text)
+        body = re.sub(r"\s*\n\s*", " ", text[start:end]).strip()
+        page = max((p for offset, p in page_at if offset <= start), default=pieces[0][1])
+        parent = _PARENT_CLAIM_RE.search(body)
+        parent_number = int(parent.group(1)) if parent and int(parent.group(1)) < number else None
+        claims.append(_Claim(number, body, page, parent_number))
+    return claims
+
+
+# ---------------------------------------------------------------------------
+# The Document
+
+
+def _language(text: str) -> str:
+    cjk = len(_CJK_RE.findall(text))
+    return "zh" if cjk > 0.3 * max(1, sum(ch.isalpha() for ch in text)) else "en"
+
+
+def _identity(path: Path) -> tuple[str, str | None]:
+    """doc_id from the file name ("US9545412.pdf"); jurisdiction = its leading letters."""
+    stem = re.sub(r"[^\w.-]+", "-", path.stem).strip("-") or "document"
+    letters = re.match(r"^([A-Z]{2})\d", stem)
+    return stem, (letters.group(1) if letters else None)
+
+
+def _build_document(path: Path, name: str, doc_type: str, pages: list[Page]) -> Document:
+    notes: list[str] = []
+    _assign_roles(pages)  # before the headers go: "Page 2" and "Sheet 1 of 7" are the evidence
+    removed = _strip_headers(pages)
+    noise = _drop_noise(pages)
+    vocab = vocabulary(line.text for page in pages for line in page.lines)
+    doc_id, jurisdiction = _identity(path)
+    if doc_type != "patent":
+        jurisdiction = None  # a policy file's name says nothing about its issuer
+    builder = TextBuilder()
+    title: str | None = None
+    published: date | None = None
+    rejoined = 0
+    structured = False
+    if doc_type == "patent":
+        title = _title(pages[0], vocab)
+        published = _publication_date(pages[0])
+        structured, rejoined = _add_patent_sections(builder, pages, vocab, notes)
+    if not structured:
+        rejoined = _add_page_sections(builder, pages, vocab)
+        notes.append("structure not detected: one section per page")
+    text = builder.text
+    cleaning = [f"joined {rejoined} hyphenated words", f"removed {removed} header/footer lines"]
+    if noise:
+        cleaning.append(f"dropped {noise} lines of OCR noise")
+    notes.insert(0, "; ".join(cleaning))
+    if title is None and doc_type == "patent":
+        notes.append("title not found on the front page")
+    if published is None and doc_type == "patent":
+        notes.append("publication date not found on the front page")
+    return Document(
+        doc_id=doc_id,
+        doc_type=doc_type,
+        title=title,
+        text=text,
+        sections=builder.sections,
+        source=name,
+        number=doc_id if doc_type == "patent" else None,
+        publication_date=published,
+        jurisdiction=jurisdiction,
+        language=_language(text),
+        notes=notes,
+    )
+
+
+def _add_patent_sections(builder: TextBuilder, pages: list[Page], vocab: frozenset[str], notes: list[str]) -> tuple[bool, int]:
+    """abstract, front-page text, description paragraphs, claims. False when neither an
+    abstract nor claims were found (then the caller falls back to pages)."""
+    found, abstract_notes = _abstract(pages)
+    notes.extend(abstract_notes)
+    abstract, rejoined = join_lines([line.text for line in found.lines], vocab)
+    body = [page for page in pages if page.role == "body"]
+    paras, n = _paragraphs(body, vocab, found)
+    rejoined += n
+    description, claims = _split_claims(paras)
+    if not abstract and not claims:
+        return False, 0
+    if abstract:
+        builder.add("abstract", "abstract", abstract, page=1)
+    for page in pages:
+        if page.role in ("front", "front-continued"):
+            rest = [line.text for line in page.lines if (page.number, id(line)) not in found.used]
+            if rest:
+                builder.add("text", f"p. {page.number}", "\n".join(rest), page=page.number, heading="front page")
+    drawings = sum(1 for page in pages if page.role == "drawing")
+    if drawings:
+        notes.append(f"skipped {drawings} drawing sheets (figure labels only)")
+    _add_description(builder, description)
+    for claim in claims:
+        builder.add(
+            "claim",
+            f"claim {claim.number}",
+            claim.text,
+            page=claim.page,
+            claim_number=claim.number,
+            parent_claim=claim.parent,
+        )
+    if body and not claims:
+        notes.append("claims not found")
+    return True, rejoined
+
+
+def _add_description(builder: TextBuilder, paras: list[_Para]) -> None:
+    heading: str | None = None
+    per_page: Counter[int] = Counter()
+    for para in paras:
+        if para.heading:
+            heading = para.text  # carried by the paragraphs under it
+            continue
+        per_page[para.page] += 1
+        number = _PARA_NUMBER_RE.match(para.text)
+        path = f"[{number.group(1)}]" if number else f"p. {para.page} ¶{per_page[para.page]}"
+        builder.add("description", path, para.text, page=para.page, heading=heading)
+
+
+def _add_page_sections(builder: TextBuilder, pages: list[Page], vocab: frozenset[str]) -> int:
+    rejoined = 0
+    for page in pages:
+        if not _has_text(page.lines):
+            continue
+        paras, n = _paragraphs([page], vocab, _Found())
+        rejoined += n
+        text = "\n".join(p.text for p in paras)
+        if text.strip():
+            builder.add("page", f"p. {page.number}", text, page=page.number)
+    return rejoined

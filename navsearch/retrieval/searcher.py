@@ -24,6 +24,7 @@ MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
 class SearchResult:
     hits: list[Hit]
     candidates: dict[str, int]  # how many candidates each retriever returned
+    generation: int  # the vector index generation that answered
 
 
 class Searcher:
@@ -95,7 +96,7 @@ class Searcher:
             hits = [self._hit(metas, [(f, chunks[f.key])]) for f in fused if f.key in chunks]
         else:
             hits = self._group(fused, chunks, metas, k)
-        return SearchResult(hits=hits, candidates=candidates)
+        return SearchResult(hits=hits, candidates=candidates, generation=self.index.manifest.generation)
 
     def _group(
         self, fused: list[Fused], chunks: dict[int, StoredChunk], metas: dict[str, dict[str, Any]], k: int
