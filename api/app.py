@@ -13,9 +13,12 @@ from fastapi import Depends, FastAPI, Path, Query, Request
 from api import problems
 from api.schemas import (
     ChunkOut,
+    ContextOut,
     DocumentOut,
+    FailureOut,
     HealthOut,
     HitOut,
+    ReportOut,
     SearchRequest,
     SearchResponse,
 )
@@ -112,5 +115,23 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
             text=text if include_text else None,
             chunks=[ChunkOut.model_validate(asdict(c)) for c in chunks],
         )
+
+    @app.get("/documents/{doc_id}/report", response_model=ReportOut, responses={404: PROBLEM})
+    def report(ns: Service, doc_id: Annotated[str, Path(min_length=1, max_length=200)]) -> ReportOut:
+        return ReportOut.model_validate(ns.report(doc_id))
+
+    @app.get("/documents/{doc_id}/context", response_model=ContextOut, responses={404: PROBLEM, 422: PROBLEM})
+    def context(
+        ns: Service,
+        doc_id: Annotated[str, Path(min_length=1, max_length=200)],
+        start: Annotated[int, Query(ge=0, description="Offset of the cited passage's first character.")],
+        end: Annotated[int, Query(gt=0, description="Offset just past the passage's last character.")],
+        window: Annotated[int, Query(ge=0, le=5000, description="Characters of context each side.")] = 400,
+    ) -> ContextOut:
+        return ContextOut.model_validate(ns.context(doc_id, start, end, window))
+
+    @app.get("/ingest/failures", response_model=list[FailureOut])
+    def failures(ns: Service) -> list[FailureOut]:
+        return [FailureOut.model_validate(f) for f in ns.failures()]
 
     return app

@@ -116,3 +116,32 @@ class HealthOut(BaseModel):
     generation: int | None
     counts: dict[str, int]
     detail: str | None = None
+
+
+class ReportOut(BaseModel):
+    doc_id: str
+    source: str
+    doc_type: str
+    title: str | None
+    number: str | None
+    found: dict[str, object]
+    changed: list[str] = Field(description="The parser's repairs: hyphen joins, removed headers/footers, ...")
+    split: list[str] = Field(description="Sections longer than the model's limit, cut into several chunks.")
+    chunks: int
+
+
+class FailureOut(BaseModel):
+    path: str
+    step: str
+    error: str
+    at: str
+
+
+class ContextOut(BaseModel):
+    doc_id: str
+    start: int
+    end: int
+    before: str
+    passage: str
+    after: str
+    paths: list[str]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from navsearch.errors import InvalidInput
 from navsearch.types import Chunk
 
 
@@ -33,3 +34,28 @@ def cite(meta: dict[str, Any], chunk: Chunk) -> str:
     if chunk.page is not None:
         out += f", p. {chunk.page}"
     return out
+
+
+def passage_context(
+    text: str, chunks: list[Chunk], start: int, end: int, window: int = 400
+) -> dict[str, Any]:
+    """The cited span with ``window`` characters of text either side, cut at whitespace,
+    and the paths of the chunks it overlaps, so a reader can check a citation in place."""
+    if not 0 <= start < end <= len(text):
+        raise InvalidInput(f"offsets must satisfy 0 <= start < end <= {len(text)}; got start={start}, end={end}")
+    if not 0 <= window <= 5000:
+        raise InvalidInput(f"window must be between 0 and 5000 characters; got {window}")
+    lo = max(0, start - window)
+    hi = min(len(text), end + window)
+    if lo > 0 and " " in text[lo:start]:
+        lo = text.index(" ", lo) + 1
+    if hi < len(text) and " " in text[end:hi]:
+        hi = text.rindex(" ", end, hi)
+    return {
+        "start": start,
+        "end": end,
+        "before": text[lo:start],
+        "passage": text[start:end],
+        "after": text[end:hi],
+        "paths": [c.path for c in chunks if c.start < end and c.end > start],
+    }

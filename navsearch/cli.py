@@ -124,6 +124,31 @@ def search(
 
 
 @app.command()
+def report(
+    doc_id: Annotated[Optional[str], typer.Argument(help="A document id; omit to list rejected files.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Ingestion report: what was found, changed and split in a document; or the rejected files."""
+    service = _service()
+    data: Any = service.report(doc_id) if doc_id else service.failures()
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    elif doc_id:
+        typer.echo(f"{data['doc_id']} ({data['doc_type']}) from {data['source']}")
+        for key, value in data["found"].items():
+            typer.echo(f"  found    {key}: {value}")
+        for note in data["changed"]:
+            typer.echo(f"  changed  {note}")
+        for part in data["split"]:
+            typer.echo(f"  split    {part}")
+    elif not data:
+        typer.echo("no rejected files")
+    else:
+        for f in data:
+            typer.echo(f"rejected {f['path']} at step '{f['step']}': {f['error']}")
+
+
+@app.command()
 def info(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Counts, model and index generation."""
     data = _service().info()

@@ -100,6 +100,8 @@ class Indexer:
             except NavsearchError as exc:
                 log.error("%s: not ingested: %s", source, exc)
                 report.files.append(FileReport(source, "failed", error=str(exc)))
+                step = exc.step if isinstance(exc, ParseError) else "ingest"
+                self.catalog.record_failure(source, step, str(exc))
         if prune:
             report.documents_pruned = self._prune(paths, seen_sources)
         changed = any(f.documents_changed or f.documents_removed for f in report.files) or report.documents_pruned

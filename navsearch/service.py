@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 from navsearch.chunking.chunker import Chunker
+from navsearch.citations import passage_context
+from navsearch.report import document_report
 from navsearch.embedding.base import Embedder
 from navsearch.errors import InvalidInput
 from navsearch.indexer import Indexer, IngestReport
@@ -118,6 +120,18 @@ class NavSearch:
 
     def document(self, doc_id: str) -> tuple[dict[str, Any], str, list[Chunk]]:
         return self.catalog.document(doc_id)
+
+    def report(self, doc_id: str) -> dict[str, Any]:
+        """What was found, changed and split in one document (see navsearch.report)."""
+        return document_report(*self.catalog.document(doc_id))
+
+    def failures(self) -> list[dict[str, str]]:
+        """Files rejected by the last ingest of each, with the step and the reason."""
+        return self.catalog.failures()
+
+    def context(self, doc_id: str, start: int, end: int, window: int = 400) -> dict[str, Any]:
+        _, text, chunks = self.catalog.document(doc_id)
+        return {"doc_id": doc_id, **passage_context(text, chunks, start, end, window)}
 
     def info(self) -> dict[str, Any]:
         manifest = vector_index.read_manifest(self.vector_dir)

@@ -71,7 +71,7 @@ class Chunker:
             chunk_overlap=min(self.overlap_tokens, budget // 4),
             length_function=lambda t: self.count([t])[0],
             separators=["\n\n", "\n", "; ", ", ", " ", ""],
-            keep_separator=False,
+            keep_separator="end",  # a dropped "; " would leave text outside every chunk
             strip_whitespace=True,
         )
 

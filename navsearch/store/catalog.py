@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS chunks(
     vector BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ordinal);
+CREATE TABLE IF NOT EXISTS failures(path TEXT PRIMARY KEY, step TEXT NOT NULL, error TEXT NOT NULL, at TEXT NOT NULL);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     body, tokenize = 'porter unicode61 remove_diacritics 2'
 );
@@ -209,12 +210,25 @@ class Catalog:
         con.execute(
             "INSERT OR REPLACE INTO files VALUES(?, ?, ?, ?)", (path, sha256, json.dumps(doc_ids), settings)
         )
+        con.execute("DELETE FROM failures WHERE path=?", (path,))  # it ingests cleanly now
 
     def files(self) -> dict[str, list[str]]:
         return {r[0]: json.loads(r[1]) for r in self.con.execute("SELECT path, doc_ids FROM files")}
 
     def forget_file(self, con: sqlite3.Connection, path: str) -> None:
         con.execute("DELETE FROM files WHERE path=?", (path,))
+        con.execute("DELETE FROM failures WHERE path=?", (path,))
+
+    def record_failure(self, path: str, step: str, error: str) -> None:
+        """Remember why a file was rejected (shown by reports until it ingests cleanly)."""
+        with self.transaction() as con:
+            con.execute(
+                "INSERT OR REPLACE INTO failures VALUES(?, ?, ?, datetime('now'))", (path, step, error)
+            )
+
+    def failures(self) -> list[dict[str, str]]:
+        rows = self.con.execute("SELECT path, step, error, at FROM failures ORDER BY path")
+        return [dict(r) for r in rows]
 
     # --- documents and chunks -----------------------------------------------------------
     def document_state(self, doc_id: str) -> tuple[str, str, str] | None:
