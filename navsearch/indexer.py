@@ -74,7 +74,7 @@ class Indexer:
         self.chunker = chunker
         self.index_dir = index_dir
         self.chunker_key = (
-            f"{embedder.model_id}|max_tokens={chunker.max_tokens}|overlap={chunker.overlap_tokens}|v1"
+            f"{embedder.model_id}|max_tokens={chunker.max_tokens}|overlap={chunker.overlap_tokens}|v2"
         )
 
     def _source_name(self, path: Path, roots: Sequence[Path]) -> str:

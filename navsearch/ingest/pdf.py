@@ -52,7 +52,10 @@ _SIMPLE_SUBTYPES = frozenset({"/Type1", "/TrueType", "/MMType1"})
 _SIMPLE_ENCODINGS = frozenset({"/WinAnsiEncoding", "/StandardEncoding", "/MacRomanEncoding", None})
 
 _INID_RE = re.compile(r"^\(\s*\d{2}\s*\)")  # "(54)", "( 57 )": field codes of a front page
-_ABSTRACT_HEAD_RE = re.compile(r"^(?:\(\s*57\s*\)\s*|57\s+)?(?:ABSTRACT|Abstract)(?:\s+OF\s+THE\s+DISCLOSURE)?\s*:?\s*$")
+_ABSTRACT_HEAD_RE = re.compile(
+    r"^(?:\(\s*57\s*\)\s*|57\s+)?(?:ABSTRACT|Abstract|摘要)(?:\s+OF\s+THE\s+DISCLOSURE)?\s*[:：]?\s*$"
+)
+_ABSTRACT_INLINE_RE = re.compile(r"^(?:\(\s*57\s*\)\s*)?(?:ABSTRACT|Abstract|摘要)\s*[:.：]\s*(\S.*)$")
 _CLAIMS_SHEETS_RE = re.compile(r"\b\d+\s+Claims?\s*,\s*\d+\s+Drawing\s+Sheets?\b", re.I)
 _CONTINUED_RE = re.compile(r"^\(\s*Continued\s*\)$", re.I)
 _SHEET_RE = re.compile(r"\bSheet\s+\d+\s+of\s+\d+\b", re.I)
@@ -663,8 +666,9 @@ class _Found:
     lines: list[Line] = field(default_factory=list)
     used: set[tuple[int, int]] = field(default_factory=set)  # (page number, id of the line)
 
-    def take(self, page: Page, line: Line) -> None:
-        self.lines.append(line)
+    def take(self, page: Page, line: Line, part: str | None = None) -> None:
+        """Take ``line`` (or only ``part`` of its text) for the abstract."""
+        self.lines.append(line if part is None else replace(line, text=part))
         self.used.add((page.number, id(line)))
 
 
@@ -682,7 +686,7 @@ def _abstract_heading(page: Page) -> tuple[int, str] | None:
     for i, line in enumerate(page.lines):
         if _ABSTRACT_HEAD_RE.match(line.text):
             return i, ""
-        inline = re.match(r"^(?:\(\s*57\s*\)\s*)?(?:ABSTRACT|Abstract)\s*[:.]\s*(\S.*)$", line.text)
+        inline = _ABSTRACT_INLINE_RE.match(line.text)
         if inline:
             return i, inline.group(1)
     return None
@@ -700,7 +704,7 @@ def _abstract(pages: list[Page]) -> tuple[_Found, list[str]]:
     index, inline = heading
     head_line = front.lines[index]
     if inline:
-        found.take(front, replace(head_line, text=inline))
+        found.take(front, head_line, inline)
     column = [line for line in _column_lines(front, head_line.column) if line.y < head_line.y]
     column.sort(key=lambda line: -line.y)
     continued = _take_abstract_lines(front, column, head_line, found)
@@ -754,7 +758,7 @@ def _abstract_continuation(page: Page, found: _Found) -> bool:
     for line in reversed(tail):
         found.take(page, line)
     if lead:
-        found.take(page, replace(end, text=lead))
+        found.take(page, end, lead)
     return bool(tail or lead)
 
 
@@ -998,7 +1002,7 @@ def _build_document(path: Path, name: str, doc_type: str, pages: list[Page]) -> 
     text = builder.text
     cleaning = [f"joined {rejoined} hyphenated words", f"removed {removed} header/footer lines"]
     if noise:
-        cleaning.append(f"dropped {noise} lines of OCR noise")
+        cleaning.append(f"dropped {noise} lines without words (OCR of figures)")
     notes.insert(0, "; ".join(cleaning))
     if title is None and doc_type == "patent":
         notes.append("title not found on the front page")
