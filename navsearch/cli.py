@@ -148,6 +148,37 @@ def report(
             typer.echo(f"rejected {f['path']} at step '{f['step']}': {f['error']}")
 
 
+@app.command("eval")
+def evaluate_cmd(
+    queries: Annotated[Path, typer.Option(help="BEIR queries.jsonl (_id, text, optional date fields).")],
+    qrels: Annotated[Path, typer.Option(help="BEIR qrels.tsv (query-id, corpus-id, score).")],
+    exclude: Annotated[Optional[Path], typer.Option(help="JSONL of {query-id, exclude: [...]}.")] = None,
+    cutoff_field: Annotated[
+        Optional[str], typer.Option(help="Query field holding a date: only documents dated before it count.")
+    ] = None,
+    date_field: Annotated[str, typer.Option(help="Document date the cutoff applies to.")] = "publication",
+    doc_type: Annotated[Optional[list[str]], typer.Option("--type", help="Restrict to a document type.")] = None,
+    mode: Annotated[Optional[list[str]], typer.Option(help="Modes to run (default: all three).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of the table.")] = False,
+    out: Annotated[Optional[Path], typer.Option(help="Also write the JSON results here.")] = None,
+) -> None:
+    """recall@10/100, nDCG@10, MRR@10 and MAP of each mode on a query set."""
+    from navsearch.eval.runner import evaluate, format_table, load_query_set
+
+    qs = load_query_set(queries, qrels, exclude)
+    filters = build_filters(doc_type, None, None, date_field, None, None)
+    service = _service()
+    results = evaluate(
+        service.search, qs, modes=tuple(mode or ("lexical", "dense", "hybrid")),
+        cutoff_field=cutoff_field, filters=filters,
+    )
+    payload = {"queries": str(queries), "cutoff_field": cutoff_field, "index": service.info(), "results": results}
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(payload, indent=2, default=_jsonable))
+    typer.echo(json.dumps(payload, indent=2, default=_jsonable) if as_json else format_table(results))
+
+
 @app.command()
 def info(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Counts, model and index generation."""

@@ -26,6 +26,11 @@ def parser_for(path: Path) -> Parser:
 
         return parse_circulars_text
     if suffix == ".jsonl":
+        first = _head(path).split("\n", 1)[0]
+        if '"passage_id"' in first:
+            from navsearch.ingest.passages_jsonl import parse_passages_jsonl
+
+            return parse_passages_jsonl
         from navsearch.ingest.patent_jsonl import parse_patent_jsonl
 
         return parse_patent_jsonl
