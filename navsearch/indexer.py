@@ -68,7 +68,10 @@ def sha256_file(path: Path) -> str:
 
 
 class Indexer:
-    def __init__(self, catalog: Catalog, embedder: Embedder, chunker: Chunker, index_dir: Path) -> None:
+    def __init__(
+        self, catalog: Catalog, embedder: Embedder, chunker: Chunker, index_dir: Path, ann_threshold: int = 200_000
+    ) -> None:
+        self.ann_threshold = ann_threshold
         self.catalog = catalog
         self.embedder = embedder
         self.chunker = chunker
@@ -123,6 +126,7 @@ class Indexer:
             model_id=self.embedder.model_id,
             dimension=self.embedder.dimension,
             fingerprint=self.catalog.fingerprint(),
+            ann_threshold=self.ann_threshold,
         )
         log.info("published vector index generation %d (%d vectors)", manifest.generation, manifest.count)
         return manifest

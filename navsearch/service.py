@@ -73,7 +73,9 @@ class NavSearch:
         return Chunker(self.embedder.count_tokens, max_tokens, overlap)
 
     def indexer(self) -> Indexer:
-        return Indexer(self.catalog, self.embedder, self.chunker(), self.vector_dir)
+        return Indexer(
+            self.catalog, self.embedder, self.chunker(), self.vector_dir, self.settings.retrieval.ann_threshold
+        )
 
     def ingest(self, paths: Sequence[Path], *, prune: bool = False, progress: bool = True) -> IngestReport:
         report = self.indexer().ingest(paths, prune=prune, progress=progress)

@@ -70,6 +70,12 @@ class RetrievalSettings(BaseModel):
         8, ge=1, le=100, description="Candidates fetched per retriever = k x overfetch (more when filtering)."
     )
     min_candidates: int = Field(100, ge=1, description="Lower bound on candidates per retriever.")
+    ann_threshold: int = Field(
+        200_000,
+        ge=1,
+        description="Vectors from which the FAISS index is IVF (approximate) instead of exact flat search.",
+    )
+    nprobe: int = Field(32, ge=1, description="IVF lists visited per query (recall against speed).")
     passages_per_hit: int = Field(3, ge=1, le=20, description="Best passages kept per document.")
 
 

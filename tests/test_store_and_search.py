@@ -166,3 +166,26 @@ def test_search_input_errors(fake_service: NavSearch, small_corpus: Path) -> Non
         fake_service.search("pilot", k=101)
     with pytest.raises(InvalidInput, match="mode must be one of"):
         fake_service.search("pilot", mode="magic")  # type: ignore[arg-type]
+
+
+def test_ivf_above_the_threshold_agrees_with_exact_search(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    centers = rng.normal(size=(20, 32)).astype(np.float32)
+    vectors = centers[rng.integers(0, 20, 5000)] + 0.3 * rng.normal(size=(5000, 32)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    ids = np.arange(100, 5100)
+    flat = vector_index.publish(tmp_path / "f", ids, vectors, model_id="m", dimension=32, fingerprint="x")
+    ivf = vector_index.publish(
+        tmp_path / "i", ids, vectors, model_id="m", dimension=32, fingerprint="x", ann_threshold=1000
+    )
+    assert flat.index_type == "IDMap2,FlatIP" and ivf.index_type == "IVF282,FlatIP"
+    exact = vector_index.load(tmp_path / "f", model_id="m", dimension=32)
+    approx = vector_index.load(tmp_path / "i", model_id="m", dimension=32)
+    recall = []
+    for q in vectors[:50]:
+        truth = {i for i, _ in exact.search(q, 10)}
+        recall.append(len(truth & {i for i, _ in approx.search(q, 10, nprobe=16)}) / 10)
+    assert np.mean(recall) >= 0.9
+    allowed = ids[::7]
+    got = approx.search(vectors[0], 5, allowed=allowed, nprobe=282)
+    assert got and all(i in set(allowed) for i, _ in got)

@@ -47,7 +47,7 @@ class Searcher:
         out: dict[str, list[int]] = {}
         if mode in ("hybrid", "dense"):
             vector = self.embedder.embed([query])[0]
-            out["dense"] = [i for i, _ in self.index.search(vector, depth, allowed)]
+            out["dense"] = [i for i, _ in self.index.search(vector, depth, allowed, self.settings.nprobe)]
         if mode in ("hybrid", "lexical"):
             match = match_query(query)
             out["lexical"] = [i for i, _ in self.catalog.lexical(match, depth, filters)] if match else []

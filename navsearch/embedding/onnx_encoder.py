@@ -1,0 +1,318 @@
+"""ONNX Runtime encoder: the same sentence-transformers model, exported locally, int8 by default.
+
+The model is exported on first use (never at import time) from the local weights that
+``resolve_model`` finds (``package:<module>`` or a folder) into a cache folder, then
+loaded with ONNX Runtime. Nothing is downloaded. The export is keyed by a hash of the
+model's files, the export recipe and the versions of the exporting tools, so the same model
+package gives the same export (the files are byte-identical across runs) and a changed model
+gives a new one.
+
+Export, per the recipe:
+
+1. torch -> ONNX (opset 17, TorchScript exporter) of embeddings + encoder + mean pooling,
+   with the attention mask built in the graph (transformers' own mask helpers do not trace);
+2. ONNX Runtime's BERT graph fusion (attention, LayerNorm, GELU), CPU kernels only;
+3. int8 dynamic quantisation of the weights (``onnxruntime.quantization.quantize_dynamic``,
+   per-channel, signed 8-bit weights, full range); activations are quantised per batch
+   at run time. Skipped for ``quantize=None`` (fp32 ONNX).
+
+``sentence_transformers``' own ONNX backend (``backend="onnx"``) needs ``optimum-onnx``,
+whose releases require transformers < 4.58, but sentence-transformers 6.2 needs
+transformers >= 5, so the export here uses torch and onnxruntime directly.
+
+Vectors are L2-normalised float32, like ``SentenceTransformerEmbedder``; the model id
+gets a ``+onnx-int8`` (or ``+onnx-fp32``) suffix so an index built with one encoder is
+refused by the other (their vectors are close, not equal).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from navsearch.embedding.sentence_transformer import resolve_model
+from navsearch.errors import NavsearchError
+
+RECIPE = "navsearch-onnx-export-1"  # bump when the export below changes: it invalidates caches
+OPSET = 17
+# The files a sentence-transformers folder keeps its weights, config and tokenizer in.
+MODEL_FILES = (
+    "config.json",
+    "model.safetensors",
+    "pytorch_model.bin",
+    "modules.json",
+    "sentence_bert_config.json",
+    "1_Pooling/config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.txt",
+    "special_tokens_map.json",
+)
+TOOLS = ("torch", "transformers", "onnx", "onnxruntime")
+Quantize = Literal["int8"] | None
+
+
+def _versions() -> dict[str, str]:
+    out = {}
+    for name in TOOLS:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "missing"
+    return out
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def export_key(model_path: Path, *, quantize: Quantize, fuse: bool) -> str:
+    """Hash of what decides the export's bytes: model files, recipe, options, tool versions."""
+    parts = {
+        "recipe": RECIPE,
+        "opset": OPSET,
+        "quantize": quantize,
+        "fuse": fuse,
+        "tools": _versions(),
+        "files": {
+            name: _sha256(model_path / name) for name in MODEL_FILES if (model_path / name).is_file()
+        },
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def _read_pooling(model_path: Path) -> None:
+    """Only mean pooling is exported; refuse a model that pools otherwise."""
+    modules_file = model_path / "modules.json"
+    if not modules_file.is_file():
+        return  # a plain transformers folder: sentence-transformers would mean-pool it too
+    for module in json.loads(modules_file.read_text()):
+        if module["type"].endswith("Pooling"):
+            cfg = json.loads((model_path / module["path"] / "config.json").read_text())
+            modes = [k for k, v in cfg.items() if k.startswith("pooling_mode") and v]
+            if modes != ["pooling_mode_mean_tokens"]:
+                raise NavsearchError(f"the ONNX encoder supports mean pooling only; {model_path} uses {modes}")
+        elif not module["type"].endswith(("Transformer", "Normalize")):
+            raise NavsearchError(f"the ONNX encoder cannot export module {module['type']} of {model_path}")
+
+
+def _export_fp32(model_path: Path, out: Path) -> None:
+    """torch -> ONNX: token ids, mask, types -> mean-pooled (not normalised) embedding."""
+    import torch
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(str(model_path), attn_implementation="eager").eval()
+    if model.config.is_decoder:
+        raise NavsearchError(f"{model_path} is a decoder; the ONNX encoder exports encoders only")
+
+    class Encoder(torch.nn.Module):
+        def __init__(self, m: torch.nn.Module) -> None:
+            super().__init__()
+            self.m = m
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # type: ignore[no-untyped-def]
+            hidden = self.m.embeddings(input_ids=input_ids, token_type_ids=token_type_ids)
+            mask = attention_mask.to(hidden.dtype)
+            # Additive mask, as transformers builds it for eager attention: 0 kept, min() masked.
+            additive = (1.0 - mask[:, None, None, :]) * torch.finfo(hidden.dtype).min
+            for layer in self.m.encoder.layer:
+                hidden = layer(hidden, additive)
+            summed = (hidden * mask[:, :, None]).sum(dim=1)
+            return summed / mask.sum(dim=1, keepdim=True).clamp(min=1e-9)
+
+    wrapper = Encoder(model)
+    ids = torch.tensor([[101, 7592, 2088, 102], [101, 7592, 102, 0]], dtype=torch.long)
+    mask = (ids != 0).long()
+    types = torch.zeros_like(ids)
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    dynamic = {n: {0: "batch", 1: "sequence"} for n in names}
+    dynamic["sentence_embedding"] = {0: "batch"}
+    import warnings
+
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
+        torch.onnx.export(
+            wrapper,
+            (ids, mask, types),
+            str(out),
+            dynamo=False,
+            input_names=names,
+            output_names=["sentence_embedding"],
+            dynamic_axes=dynamic,
+            opset_version=OPSET,
+            do_constant_folding=True,
+        )
+
+
+def _fuse(src: Path, out: Path, model_path: Path) -> None:
+    """ONNX Runtime's BERT fusions (Attention, SkipLayerNorm, BiasGelu), CPU kernels."""
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    cfg = json.loads((model_path / "config.json").read_text())
+    optimized = optimize_model(
+        str(src),
+        model_type="bert",
+        num_heads=int(cfg["num_attention_heads"]),
+        hidden_size=int(cfg["hidden_size"]),
+        opt_level=1,  # graph rewrites in python only: level 2+ would bake in this CPU's kernels
+        use_gpu=False,
+    )
+    optimized.save_model_to_file(str(out))
+
+
+def _quantize(src: Path, out: Path) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(
+        str(src),
+        str(out),
+        per_channel=True,
+        reduce_range=False,
+        weight_type=QuantType.QInt8,
+    )
+
+
+def export_model(
+    model_path: Path, cache_dir: Path, *, quantize: Quantize = "int8", fuse: bool = True
+) -> Path:
+    """The cached ONNX file for this model and recipe, exported first if missing.
+
+    Written into a temporary folder beside the final one and renamed into place, so a
+    crash or a concurrent export never leaves a half-written model behind.
+    """
+    _read_pooling(model_path)
+    tag = "int8" if quantize else "fp32"
+    key = export_key(model_path, quantize=quantize, fuse=fuse)
+    final_dir = cache_dir / f"{model_path.name}-{tag}-{key}"
+    final = final_dir / "model.onnx"
+    if final.is_file():
+        return final
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".export-", dir=cache_dir))
+    try:
+        current = work / "fp32.onnx"
+        _export_fp32(model_path, current)
+        if fuse:
+            _fuse(current, work / "fused.onnx", model_path)
+            current = work / "fused.onnx"
+        if quantize == "int8":
+            _quantize(current, work / "int8.onnx")
+            current = work / "int8.onnx"
+        staged = work / "final"
+        staged.mkdir()
+        current.rename(staged / "model.onnx")
+        (staged / "export.json").write_text(
+            json.dumps({"recipe": RECIPE, "key": key, "quantize": quantize, "fuse": fuse,
+                        "opset": OPSET, "tools": _versions(), "source": str(model_path)}, indent=2)
+        )
+        try:
+            os.replace(staged, final_dir)
+        except OSError:
+            if not final.is_file():  # not a concurrent export that won the race
+                raise
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return final
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "navsearch" / "onnx"
+
+
+class OnnxEmbedder:
+    """The sentence-transformers model through ONNX Runtime (int8 by default).
+
+    Same contract as ``SentenceTransformerEmbedder``: normalised float32 vectors, token
+    counts from the model's own tokenizer, ``max_tokens`` from its ``max_seq_length``.
+    """
+
+    def __init__(
+        self,
+        spec: str,
+        *,
+        cache_dir: Path | str | None = None,
+        quantize: Quantize = "int8",
+        fuse: bool = True,
+        batch_size: int = 32,
+        threads: int | None = None,
+        max_seq_length: int | None = None,
+    ) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            import onnxruntime as ort
+        except ImportError as exc:
+            raise NavsearchError("the ONNX encoder needs onnxruntime and onnx; pip install onnxruntime onnx") from exc
+        from transformers import AutoTokenizer
+
+        path, base_id = resolve_model(spec)
+        model_path = Path(path)
+        if not model_path.is_dir():
+            raise NavsearchError(f"the ONNX encoder exports local models only; {spec!r} is not a folder or package")
+        self.onnx_path = export_model(
+            model_path, Path(cache_dir) if cache_dir else default_cache_dir(), quantize=quantize, fuse=fuse
+        )
+        self.tokenizer = AutoTokenizer.from_pretrained(str(model_path))
+        st_config = model_path / "sentence_bert_config.json"
+        limit = json.loads(st_config.read_text()).get("max_seq_length") if st_config.is_file() else None
+        native = int(limit or self.tokenizer.model_max_length)
+        self.max_tokens = min(native, max_seq_length) if max_seq_length else native
+        suffix = f"+onnx-{'int8' if quantize else 'fp32'}"
+        if self.max_tokens < native:  # truncates earlier: another model as far as the index goes
+            suffix += f"-seq{self.max_tokens}"
+        self.model_id = base_id + suffix
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if threads:
+            options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self.session.get_inputs()}
+        self.dimension = int(self.session.get_outputs()[0].shape[-1])
+        self.batch_size = batch_size
+
+    def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        texts = list(texts)
+        lengths = [len(ids) for ids in self.tokenizer(texts, add_special_tokens=True, truncation=True,
+                                                       max_length=self.max_tokens)["input_ids"]]
+        order = np.argsort([-n for n in lengths], kind="stable")  # similar lengths share a batch
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        starts = range(0, len(texts), self.batch_size)
+        if progress:
+            from tqdm import tqdm
+
+            starts = tqdm(starts, desc="embed", unit="batch")
+        for start in starts:
+            idx = order[start : start + self.batch_size]
+            enc = self.tokenizer(
+                [texts[i] for i in idx], padding=True, truncation=True, max_length=self.max_tokens,
+                return_tensors="np",
+            )
+            feed = {k: v.astype(np.int64) for k, v in enc.items() if k in self._inputs}
+            if "token_type_ids" in self._inputs and "token_type_ids" not in feed:
+                feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
+            out[idx] = self.session.run(None, feed)[0]
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)
+        return [len(ids) for ids in encoded["input_ids"]]
