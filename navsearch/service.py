@@ -6,7 +6,7 @@ import threading
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from navsearch.chunking.chunker import Chunker
 from navsearch.citations import passage_context
@@ -19,6 +19,9 @@ from navsearch.settings import Settings
 from navsearch.store import vector_index
 from navsearch.store.catalog import Catalog
 from navsearch.types import Chunk, Filters
+
+if TYPE_CHECKING:
+    from navsearch.priorart.workbench import PriorArtResult
 
 
 def make_embedder(settings: Settings) -> Embedder:
@@ -122,6 +125,15 @@ class NavSearch:
 
     def document(self, doc_id: str) -> tuple[dict[str, Any], str, list[Chunk]]:
         return self.catalog.document(doc_id)
+
+    def prior_art(self, idea: str, **options: Any) -> "PriorArtResult":
+        """Ranked prior art per family with an element-by-element map (see navsearch.priorart)."""
+        from navsearch.priorart.workbench import Workbench
+
+        searcher = self.searcher()
+        bench = Workbench(searcher, self.catalog, self.embedder, self.settings.prior_art)
+        manifest = searcher.index.manifest
+        return bench.run(idea, model=manifest.model_id, corpus_fingerprint=manifest.corpus_fingerprint, **options)
 
     def report(self, doc_id: str) -> dict[str, Any]:
         """What was found, changed and split in one document (see navsearch.report)."""

@@ -79,6 +79,28 @@ class RetrievalSettings(BaseModel):
     passages_per_hit: int = Field(3, ge=1, le=20, description="Best passages kept per document.")
 
 
+class PriorArtSettings(BaseModel):
+    disclosed_threshold: float = Field(
+        0.6, ge=0.0, le=1.0, description="Cosine (element vs quoted sentence) from which an element counts as disclosed."
+    )
+    partly_threshold: float = Field(
+        0.45, ge=0.0, le=1.0, description="Cosine from which an element counts as partly disclosed."
+    )
+    max_elements: int = Field(12, ge=1, le=50, description="Most elements an idea may be split into.")
+    max_idea_chars: int = Field(6000, ge=100, description="Longest accepted idea text.")
+    candidate_factor: int = Field(4, ge=1, le=20, description="Documents fetched per reference returned, before family collapse.")
+    policy_k: int = Field(5, ge=0, le=50, description="Policy and statute clauses returned with the prior art.")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "PriorArtSettings":
+        if self.partly_threshold > self.disclosed_threshold:
+            raise ValueError(
+                f"partly_threshold ({self.partly_threshold}) must not exceed disclosed_threshold "
+                f"({self.disclosed_threshold})"
+            )
+        return self
+
+
 class ApiSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address the HTTP service binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port of the HTTP service.")
@@ -105,4 +127,5 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    prior_art: PriorArtSettings = Field(default_factory=PriorArtSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)

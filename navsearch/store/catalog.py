@@ -321,6 +321,27 @@ class Catalog:
             out.update({r["id"]: _row_to_chunk(r) for r in rows})
         return out
 
+    def chunks_with_vectors(self, doc_id: str, dimension: int) -> tuple[list[Chunk], np.ndarray]:
+        """A document's chunks in order, with their stored vectors (one row each)."""
+        rows = self.con.execute(
+            f"SELECT {CHUNK_COLUMNS}, vector FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,)
+        ).fetchall()
+        vecs = np.frombuffer(b"".join(r["vector"] for r in rows), dtype=np.float32).reshape(len(rows), dimension)
+        return [_row_to_chunk(r).chunk for r in rows], vecs
+
+    def text_lengths(self, doc_ids: Iterable[str]) -> dict[str, int]:
+        ids = list(set(doc_ids))
+        rows = self.con.execute(
+            f"SELECT doc_id, length(text) FROM documents WHERE doc_id IN ({','.join('?' * len(ids))})", ids
+        ) if ids else []
+        return {r[0]: r[1] for r in rows}
+
+    def document_text(self, doc_id: str) -> str:
+        row = self.con.execute("SELECT text FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no document with id {doc_id!r}")
+        return row[0]
+
     def documents_meta(self, doc_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         ids = list(set(doc_ids))
         out: dict[str, dict[str, Any]] = {}

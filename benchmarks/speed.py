@@ -1,0 +1,212 @@
+"""Speed: ingest overhead over the bare encoder, hybrid search latency at 10k and 100k
+chunks, FAISS alone at 1M vectors (exact vs IVF), index load time and peak memory.
+
+Reads ../shared/data (override with --data) for PatSnap patents and ObliQA questions,
+and the catalogs that benchmarks/quality.py builds (indexes/bench-obliqa and
+indexes/bench-patsnap) for real chunk texts with their real embeddings: run that first.
+The 100k-chunk index repeats those real chunks (same text, same vector) under new
+document ids, so BM25 posting lists and the flat FAISS scan have their real sizes.
+Writes benchmarks/reports/speed.json and speed.md. Timings are taken in one run.
+
+    .venv/bin/python benchmarks/speed.py [--data ../shared/data] [--skip-1m]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sqlite3
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from navsearch.chunking.chunker import Chunker
+from navsearch.embedding.sentence_transformer import SentenceTransformerEmbedder
+from navsearch.ingest.patent_jsonl import parse_patent_jsonl
+from navsearch.service import NavSearch
+from navsearch.settings import DEFAULT_MODEL, Settings
+from navsearch.store import vector_index
+from navsearch.store.catalog import Catalog
+from navsearch.types import Chunk, Document, chunk_id_for
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def percentiles(ms: list[float]) -> dict[str, float]:
+    ms = sorted(ms)
+    return {
+        "p50_ms": round(ms[len(ms) // 2], 2),
+        "p99_ms": round(ms[min(len(ms) - 1, int(len(ms) * 0.99))], 2),
+        "mean_ms": round(statistics.fmean(ms), 2),
+        "n": len(ms),
+    }
+
+
+def ingest_overhead(embedder: SentenceTransformerEmbedder, patents: Path, n_docs: int, rounds: int) -> dict:
+    """Pipeline (parse, chunk, embed, store, publish) against model.encode on the same
+    chunk texts with the same batch size, alternating, in one run."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "patents.jsonl"
+        src.write_text("\n".join(patents.read_text().splitlines()[:n_docs]))
+        chunker = Chunker(embedder.count_tokens, embedder.max_tokens, 32)
+        texts = [c.embed_text for d in parse_patent_jsonl(src) for c in chunker.chunk(d)]
+        bare, pipe = [], []
+        for r in range(rounds):
+            t0 = time.perf_counter()
+            embedder.model.encode(texts, batch_size=embedder.batch_size, normalize_embeddings=True)
+            bare.append(time.perf_counter() - t0)
+            service = NavSearch(Settings(index_dir=Path(tmp) / f"idx{r}"), embedder=embedder)
+            t0 = time.perf_counter()
+            report = service.ingest([src], progress=False)
+            pipe.append(time.perf_counter() - t0)
+            assert report.embedded == len(texts), (report.embedded, len(texts))
+        b, p = statistics.median(bare), statistics.median(pipe)
+        return {
+            "chunks": len(texts),
+            "bare_encode_chunks_per_s": round(len(texts) / b, 1),
+            "pipeline_chunks_per_s": round(len(texts) / p, 1),
+            "overhead_pct": round(100 * (p - b) / b, 1),
+            "rounds": rounds,
+            "bare_seconds": [round(x, 2) for x in bare],
+            "pipeline_seconds": [round(x, 2) for x in pipe],
+        }
+
+
+def real_chunks(limit: int) -> list[tuple[str, str, str, bytes]]:
+    """(doc_id, path, text, vector) of real embedded chunks from the quality benchmark's indexes."""
+    rows: list[tuple[str, str, str, bytes]] = []
+    for name in ("bench-obliqa", "bench-patsnap"):
+        db = ROOT / "indexes" / name / "catalog.sqlite"
+        if not db.exists():
+            raise SystemExit(f"{db} is missing: run benchmarks/quality.py first")
+        con = sqlite3.connect(db)
+        rows += con.execute("SELECT doc_id, path, text, vector FROM chunks ORDER BY id").fetchall()
+        con.close()
+    if len(rows) < limit:
+        raise SystemExit(f"only {len(rows)} real chunks available, need {limit}")
+    return rows[:limit]
+
+
+def build_scaled(folder: Path, chunks: list[tuple[str, str, str, bytes]], total: int, model_id: str) -> Catalog:
+    catalog = Catalog(folder / "catalog.sqlite")
+    catalog.check_model(model_id, 384)
+    with catalog.transaction() as con:
+        for i in range(total):
+            doc_id, path, text, vec = chunks[i % len(chunks)]
+            copy_id = f"{doc_id}~{i // len(chunks)}"
+            chunk = Chunk(chunk_id_for(copy_id, path, text), copy_id, 0, "clause", path, text, 0, len(text))
+            doc = Document(copy_id, "policy", None, text, [], "bench", number=None)
+            catalog.put_document(con, doc, "bench", [chunk], {chunk.chunk_id: vec})
+    return catalog
+
+
+def search_latency(embedder, chunks, queries: list[str], scale: int, tmp: Path) -> dict:
+    folder = tmp / f"s{scale}"
+    t0 = time.perf_counter()
+    catalog = build_scaled(folder, chunks, scale, embedder.model_id)
+    ids, vecs = catalog.all_vectors(384)
+    vector_index.publish(folder / "vectors", ids, vecs, model_id=embedder.model_id, dimension=384, fingerprint="b")
+    build_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    vector_index.load(folder / "vectors", model_id=embedder.model_id, dimension=384)
+    load_s = time.perf_counter() - t0
+    service = NavSearch(Settings(index_dir=folder), embedder=embedder)
+    out = {"chunks": scale, "build_seconds": round(build_s, 1), "index_load_seconds": round(load_s, 3)}
+    for mode in ("hybrid", "dense", "lexical"):
+        for q in queries[:10]:  # warm caches and the model
+            service.search(q, k=10, mode=mode)
+        ms = []
+        for q in queries:
+            t = time.perf_counter()
+            service.search(q, k=10, mode=mode)
+            ms.append((time.perf_counter() - t) * 1000)
+        out[mode] = percentiles(ms)
+    t = []
+    for q in queries:
+        t0 = time.perf_counter()
+        embedder.embed([q])
+        t.append((time.perf_counter() - t0) * 1000)
+    out["query_encode"] = percentiles(t)
+    return out
+
+
+def faiss_1m(n: int, dim: int = 384, queries: int = 200) -> dict:
+    """FAISS alone on clustered synthetic unit vectors: exact flat against IVF."""
+    rng = np.random.default_rng(0)
+    centers = rng.normal(size=(2000, dim)).astype(np.float32)
+    x = np.empty((n, dim), dtype=np.float32)
+    for s in range(0, n, 100_000):
+        e = min(n, s + 100_000)
+        x[s:e] = centers[rng.integers(0, len(centers), e - s)] + 0.5 * rng.normal(size=(e - s, dim)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    ids = np.arange(n, dtype=np.int64)
+    q = x[rng.choice(n, queries, replace=False)] + 0.1 * rng.normal(size=(queries, dim)).astype(np.float32)
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    out: dict[str, object] = {"vectors": n, "dim": dim, "queries": queries}
+    manifest = lambda t: vector_index.Manifest(0, "", "", n, "m", dim, "", t, "")  # noqa: E731
+    t0 = time.perf_counter()
+    flat = vector_index.VectorIndex(vector_index.build(ids, x, dim, "IDMap2,FlatIP"), manifest("IDMap2,FlatIP"))
+    out["flat_build_seconds"] = round(time.perf_counter() - t0, 1)
+    truth, ms = [], []
+    for v in q:
+        t = time.perf_counter()
+        truth.append({i for i, _ in flat.search(v, 10)})
+        ms.append((time.perf_counter() - t) * 1000)
+    out["flat"] = percentiles(ms)
+    itype = vector_index.index_type_for(n, ann_threshold=1)
+    t0 = time.perf_counter()
+    ivf = vector_index.VectorIndex(vector_index.build(ids, x, dim, itype), manifest(itype))
+    out["ivf_type"] = itype
+    out["ivf_build_seconds"] = round(time.perf_counter() - t0, 1)
+    for nprobe in (16, 32, 64):
+        ms, rec = [], []
+        for v, t_set in zip(q, truth):
+            t = time.perf_counter()
+            got = {i for i, _ in ivf.search(v, 10, nprobe=nprobe)}
+            ms.append((time.perf_counter() - t) * 1000)
+            rec.append(len(got & t_set) / 10)
+        out[f"ivf_nprobe{nprobe}"] = {**percentiles(ms), "recall@10": round(float(np.mean(rec)), 4)}
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    ap.add_argument("--skip-1m", action="store_true")
+    ap.add_argument("--queries", type=int, default=300)
+    args = ap.parse_args()
+    embedder = SentenceTransformerEmbedder(Settings().embedding.model or DEFAULT_MODEL)
+    report: dict[str, object] = {}
+    print("ingest overhead ...", flush=True)
+    report["ingest"] = ingest_overhead(embedder, args.data / "patents/patsnap/patents.jsonl", 400, rounds=3)
+    print(report["ingest"], flush=True)
+    qs = [json.loads(line)["text"] for line in (args.data / "policy/obliqa/queries.dev.jsonl").read_text().splitlines()]
+    chunks = real_chunks(10_000)
+    with tempfile.TemporaryDirectory() as tmp:
+        for scale in (10_000, 100_000):
+            print(f"search latency at {scale} chunks ...", flush=True)
+            report[f"search_{scale}"] = search_latency(embedder, chunks, qs[: args.queries], scale, Path(tmp))
+            print(report[f"search_{scale}"], flush=True)
+    if not args.skip_1m:
+        print("FAISS at 1M vectors ...", flush=True)
+        report["faiss_1m"] = faiss_1m(1_000_000)
+        print(report["faiss_1m"], flush=True)
+    report["peak_rss_mb"] = round(rss_mb(), 1)
+    out = ROOT / "benchmarks" / "reports"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "speed.json").write_text(json.dumps(report, indent=2))
+    lines = ["# Speed (one run, 2 cores)", "", "```", json.dumps(report, indent=2), "```"]
+    (out / "speed.md").write_text("\n".join(lines))
+    print(f"peak RSS {report['peak_rss_mb']} MB; report in {out / 'speed.json'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,284 @@
+"""The prior-art workbench: an idea in; ranked references (one per patent family), each
+element of the idea mapped to a verbatim quote of each reference, the coverage matrix,
+and the policy clauses that bear on the same idea."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Literal
+
+import numpy as np
+
+from navsearch.chunking.chunker import split_sentences
+from navsearch.citations import cite
+from navsearch.embedding.base import Embedder
+from navsearch.errors import InvalidInput
+from navsearch.priorart.coverage import Coverage, coverage, status_for
+from navsearch.priorart.elements import split_elements
+from navsearch.retrieval.searcher import Searcher
+from navsearch.settings import PriorArtSettings
+from navsearch.store.catalog import Catalog
+from navsearch.types import Filters, Hit, Passage
+
+CutoffField = Literal["publication", "application", "priority"]
+
+
+@dataclass(frozen=True)
+class ElementMatch:
+    """The passage of one reference that best matches one element, quoted verbatim."""
+
+    element: int
+    status: str  # disclosed / partly / not found
+    score: float  # cosine of the element and the quoted sentence
+    quote: str
+    kind: str
+    path: str
+    page: int | None
+    start: int  # offsets of the quote in the reference's stored text
+    end: int
+    citation: str
+    verified: bool  # the quote was found at those offsets in the stored text
+
+
+@dataclass(frozen=True)
+class Reference:
+    rank: int
+    doc_id: str
+    number: str | None
+    title: str | None
+    score: float
+    publication_date: date | None
+    application_date: date | None
+    priority_date: date | None
+    jurisdiction: str | None
+    ipc: tuple[str, ...]
+    assignee: str | None
+    family_members: tuple[str, ...]  # the other members of its family (collapsed into this one)
+    passages: tuple[Passage, ...]  # its best passages for the idea as a whole
+    matches: tuple[ElementMatch, ...]  # one per element
+
+
+@dataclass(frozen=True)
+class PriorArtResult:
+    idea: str
+    elements: tuple[str, ...]
+    filters: dict[str, Any]
+    references: tuple[Reference, ...]
+    coverage: Coverage
+    policy: tuple[Hit, ...]
+    model: str
+    generation: int
+    corpus_fingerprint: str
+    thresholds: dict[str, float]
+    created_at: str
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _families(hits: list[Hit], metas: dict[str, dict[str, Any]]) -> list[list[Hit]]:
+    """Group hits whose family lists connect them (union-find), best hit's group first."""
+    parent = {h.doc_id: h.doc_id for h in hits}
+
+    def find(x: str) -> str:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    owner: dict[str, str] = {}
+    for h in hits:
+        for member in {h.doc_id, *metas.get(h.doc_id, {}).get("family", [])}:
+            if member in owner:
+                parent[find(h.doc_id)] = find(owner[member])
+            else:
+                owner[member] = h.doc_id
+    groups: dict[str, list[Hit]] = {}
+    for h in hits:  # hits are best first, so each group's first hit is its best
+        groups.setdefault(find(h.doc_id), []).append(h)
+    return list(groups.values())
+
+
+class Workbench:
+    def __init__(self, searcher: Searcher, catalog: Catalog, embedder: Embedder, settings: PriorArtSettings) -> None:
+        self.searcher = searcher
+        self.catalog = catalog
+        self.embedder = embedder
+        self.settings = settings
+
+    def elements_for(self, idea: str, elements: list[str] | None) -> list[str]:
+        if len(idea) > self.settings.max_idea_chars:
+            raise InvalidInput(f"idea is {len(idea)} characters long; the limit is {self.settings.max_idea_chars}")
+        found = [e.strip() for e in elements if e.strip()] if elements else split_elements(idea)
+        if not found:
+            raise InvalidInput("the idea has no text to split into elements")
+        if len(found) > self.settings.max_elements:
+            raise InvalidInput(
+                f"the idea has {len(found)} elements; the limit is {self.settings.max_elements} "
+                "(give fewer elements, or merge some)"
+            )
+        return found
+
+    def filters_for(
+        self,
+        priority_date: date | None,
+        cutoff_field: CutoffField,
+        ipc: tuple[str, ...],
+        jurisdictions: tuple[str, ...],
+    ) -> Filters:
+        # Prior art must be dated strictly before the priority date.
+        return Filters(
+            doc_types=("patent",),
+            date_field=cutoff_field,
+            date_to=priority_date - timedelta(days=1) if priority_date else None,
+            ipc_prefixes=ipc,
+            jurisdictions=jurisdictions,
+        )
+
+    def rank_families(self, idea: str, filters: Filters, k: int) -> list[tuple[Hit, list[str]]]:
+        """Top ``k`` families: (representative hit, other members), best first. The
+        representative is the member with the fullest text among those found."""
+        hits = self.searcher.search(idea, k=min(100, k * self.settings.candidate_factor), filters=filters).hits
+        metas = self.catalog.documents_meta(h.doc_id for h in hits)
+        lengths = self.catalog.text_lengths(h.doc_id for h in hits)
+        out = []
+        for group in _families(hits, metas)[:k]:
+            rep = max(group, key=lambda h: (lengths.get(h.doc_id, 0), -group.index(h)))
+            members = {m for h in group for m in [h.doc_id, *metas[h.doc_id].get("family", [])]}
+            best = group[0]
+            out.append((rep if rep is best else _with_score(rep, best.score), sorted(members - {rep.doc_id})))
+        return out
+
+    def map_elements(self, elements: list[str], doc_ids: list[str]) -> dict[str, list[ElementMatch]]:
+        """For each reference, each element's best sentence: the best chunk by stored
+        vectors, then the best sentence of that chunk by a fresh embedding."""
+        evecs = self.embedder.embed(elements)
+        best_chunks: dict[str, list[Any]] = {}
+        sentences: dict[str, int] = {}
+        for doc_id in doc_ids:
+            chunks, vecs = self.catalog.chunks_with_vectors(doc_id, self.embedder.dimension)
+            if not chunks:
+                continue
+            sims = evecs @ vecs.T
+            picks = []
+            for i in range(len(elements)):
+                c = chunks[int(np.argmax(sims[i]))]
+                spans = split_sentences(c.text)
+                picks.append((c, spans))
+                for s, e in spans:
+                    sentences.setdefault(c.text[s:e], len(sentences))
+            best_chunks[doc_id] = picks
+        texts = list(sentences)
+        svecs = self.embedder.embed(texts) if texts else np.zeros((0, self.embedder.dimension), np.float32)
+        metas = self.catalog.documents_meta(doc_ids)
+        out: dict[str, list[ElementMatch]] = {}
+        for doc_id, picks in best_chunks.items():
+            stored = self.catalog.document_text(doc_id)
+            matches = []
+            for i, (chunk, spans) in enumerate(picks):
+                scored = [(float(evecs[i] @ svecs[sentences[chunk.text[s:e]]]), s, e) for s, e in spans]
+                score, s, e = max(scored)
+                start, end = chunk.start + s, chunk.start + e
+                quote = chunk.text[s:e]
+                matches.append(
+                    ElementMatch(
+                        element=i,
+                        status=status_for(score, self.settings.disclosed_threshold, self.settings.partly_threshold),
+                        score=round(score, 4),
+                        quote=quote,
+                        kind=chunk.kind,
+                        path=chunk.path,
+                        page=chunk.page,
+                        start=start,
+                        end=end,
+                        citation=cite(metas[doc_id], chunk),
+                        verified=stored[start:end] == quote,
+                    )
+                )
+            out[doc_id] = matches
+        return out
+
+    def run(
+        self,
+        idea: str,
+        *,
+        elements: list[str] | None = None,
+        priority_date: date | None = None,
+        cutoff_field: CutoffField = "publication",
+        ipc: tuple[str, ...] = (),
+        jurisdictions: tuple[str, ...] = (),
+        k: int = 10,
+        policy_k: int | None = None,
+        model: str = "",
+        corpus_fingerprint: str = "",
+    ) -> PriorArtResult:
+        idea = idea.strip()
+        if not idea:
+            raise InvalidInput("idea is empty")
+        if not 1 <= k <= 50:
+            raise InvalidInput(f"k must be between 1 and 50; got {k}")
+        parts = self.elements_for(idea, elements)
+        filters = self.filters_for(priority_date, cutoff_field, ipc, jurisdictions)
+        families = self.rank_families(idea, filters, k)
+        matches = self.map_elements(parts, [h.doc_id for h, _ in families])
+        metas = self.catalog.documents_meta(h.doc_id for h, _ in families)
+        refs = tuple(
+            Reference(
+                rank=n,
+                doc_id=h.doc_id,
+                number=h.number,
+                title=h.title,
+                score=h.score,
+                publication_date=h.publication_date,
+                application_date=h.application_date,
+                priority_date=metas[h.doc_id].get("priority_date"),
+                jurisdiction=h.jurisdiction,
+                ipc=h.ipc,
+                assignee=h.assignee,
+                family_members=tuple(members),
+                passages=h.passages,
+                matches=tuple(matches.get(h.doc_id, ())),
+            )
+            for n, (h, members) in enumerate(families, start=1)
+        )
+        cov = coverage({r.doc_id: [m.status for m in r.matches] for r in refs if r.matches}, len(parts))
+        n_policy = self.settings.policy_k if policy_k is None else policy_k
+        policy = (
+            self.searcher.search(idea, k=n_policy, filters=Filters(doc_types=("policy", "statute"))).hits
+            if n_policy
+            else []
+        )
+        notes = []
+        if priority_date:
+            notes.append(
+                f"references dated on or after {priority_date.isoformat()} ({cutoff_field} date) are excluded, "
+                f"and so are references without a {cutoff_field} date"
+            )
+        return PriorArtResult(
+            idea=idea,
+            elements=tuple(parts),
+            filters={
+                "priority_date": priority_date.isoformat() if priority_date else None,
+                "cutoff_field": cutoff_field,
+                "ipc": list(ipc),
+                "jurisdictions": list(jurisdictions),
+                "k": k,
+            },
+            references=refs,
+            coverage=cov,
+            policy=tuple(policy),
+            model=model,
+            generation=self.searcher.index.manifest.generation,
+            corpus_fingerprint=corpus_fingerprint,
+            thresholds={
+                "disclosed": self.settings.disclosed_threshold,
+                "partly": self.settings.partly_threshold,
+            },
+            created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            notes=tuple(notes),
+        )
+
+
+def _with_score(hit: Hit, score: float) -> Hit:
+    from dataclasses import replace
+
+    return replace(hit, score=score)
