@@ -6,9 +6,10 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi.responses import PlainTextResponse
 
 from api import problems
 from api.schemas import (
@@ -18,11 +19,13 @@ from api.schemas import (
     FailureOut,
     HealthOut,
     HitOut,
+    PriorArtRequest,
     ReportOut,
     SearchRequest,
     SearchResponse,
 )
 from navsearch.errors import NavsearchError
+from navsearch.priorart.workbench import PriorArtResult
 from navsearch.service import NavSearch
 from navsearch.settings import Settings
 from navsearch.types import Filters
@@ -115,6 +118,32 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
             text=text if include_text else None,
             chunks=[ChunkOut.model_validate(asdict(c)) for c in chunks],
         )
+
+    @app.post(
+        "/prior-art",
+        response_model=PriorArtResult,
+        responses={200: {"content": {"text/csv": {}}}, 422: PROBLEM, 503: PROBLEM},
+    )
+    def prior_art(body: PriorArtRequest, ns: Service) -> Any:
+        """Prior art per patent family, each idea element mapped to a verified quote of each
+        reference, the coverage matrix, and the policy clauses for the same idea. The
+        response is the full search record (inputs, model, index generation, corpus
+        fingerprint), as JSON or as CSV rows."""
+        from navsearch.priorart.export import to_csv
+
+        result = ns.prior_art(
+            body.idea,
+            elements=body.elements,
+            priority_date=body.priority_date,
+            cutoff_field=body.cutoff_field,
+            ipc=tuple(body.ipc),
+            jurisdictions=tuple(j.upper() for j in body.jurisdictions),
+            k=body.k,
+            policy_k=body.policy_k,
+        )
+        if body.format == "csv":
+            return PlainTextResponse(to_csv(result), media_type="text/csv")
+        return result
 
     @app.get("/documents/{doc_id}/report", response_model=ReportOut, responses={404: PROBLEM})
     def report(ns: Service, doc_id: Annotated[str, Path(min_length=1, max_length=200)]) -> ReportOut:

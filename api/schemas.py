@@ -145,3 +145,21 @@ class ContextOut(BaseModel):
     passage: str
     after: str
     paths: list[str]
+
+
+class PriorArtRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    idea: str = Field(..., min_length=1, max_length=6000, description="A paragraph or a draft claim.")
+    elements: list[Annotated[str, StringConstraints(min_length=1, max_length=1000)]] | None = Field(
+        None, max_length=12, description="The idea's elements, if you want to give them yourself."
+    )
+    priority_date: date | None = Field(None, description="Only references dated before this day count.")
+    cutoff_field: Literal["publication", "application", "priority"] = Field(
+        "publication", description="Which date of a reference the cutoff applies to."
+    )
+    ipc: list[IpcPrefix] = Field(default_factory=list, max_length=20)
+    jurisdictions: list[Jurisdiction] = Field(default_factory=list, max_length=20)
+    k: int = Field(10, ge=1, le=50, description="Patent families to return.")
+    policy_k: int = Field(5, ge=0, le=50, description="Policy and statute clauses to return.")
+    format: Literal["json", "csv"] = Field("json", description="csv: reference x element rows for filing.")

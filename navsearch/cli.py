@@ -123,6 +123,64 @@ def search(
         _print_hits(result.hits)
 
 
+@app.command("prior-art")
+def prior_art(
+    idea: Annotated[str, typer.Argument(help="The idea: a paragraph or a draft claim.")],
+    element: Annotated[Optional[list[str]], typer.Option(help="Give the elements yourself (repeatable).")] = None,
+    priority_date: Annotated[Optional[str], typer.Option(help="Only references dated before it (YYYY-MM-DD).")] = None,
+    cutoff_field: Annotated[str, typer.Option(help="Date the cutoff applies to: publication, application, priority.")] = "publication",
+    ipc: Annotated[Optional[list[str]], typer.Option(help="IPC/CPC prefix (repeatable).")] = None,
+    jurisdiction: Annotated[Optional[list[str]], typer.Option(help="US, EP, WO, ... (repeatable).")] = None,
+    k: Annotated[int, typer.Option(help="References (patent families) to return.")] = 10,
+    out_json: Annotated[Optional[Path], typer.Option("--json-out", help="Write the search record as JSON.")] = None,
+    out_csv: Annotated[Optional[Path], typer.Option("--csv-out", help="Write reference x element rows as CSV.")] = None,
+) -> None:
+    """Prior art for an idea: references per family, each element mapped to a quote, coverage, policy."""
+    from navsearch.priorart.coverage import DISCLOSED, PARTLY
+    from navsearch.priorart.export import to_csv, to_json
+
+    filters = build_filters(None, None, None, cutoff_field, ipc, jurisdiction)
+    result = _service().prior_art(
+        idea,
+        elements=element,
+        priority_date=_date(priority_date, "--priority-date"),
+        cutoff_field=filters.date_field,
+        ipc=filters.ipc_prefixes,
+        jurisdictions=filters.jurisdictions,
+        k=k,
+    )
+    if out_json:
+        out_json.write_text(to_json(result))
+    if out_csv:
+        out_csv.write_text(to_csv(result))
+    mark = {DISCLOSED: "■", PARTLY: "▣"}
+    typer.echo("elements:")
+    for i, e in enumerate(result.elements, start=1):
+        typer.echo(f"  E{i}  {e}")
+    for ref in result.references:
+        when = ref.publication_date.isoformat() if ref.publication_date else "date unknown"
+        cells = " ".join(f"E{m.element + 1}{mark.get(m.status, '□')}" for m in ref.matches)
+        typer.echo(f"{ref.rank:>2}. {ref.number or ref.doc_id}  {ref.title}  ({when})  {cells}")
+        if ref.family_members:
+            typer.echo(f"      family: {' '.join(ref.family_members[:8])}")
+        for m in ref.matches:
+            if m.status != "not found":
+                typer.echo(f"      E{m.element + 1} {m.status} {m.score:.2f}  {m.citation}: \"{m.quote[:160]}\"")
+    c = result.coverage
+    typer.echo(f"anticipation risk: {', '.join(c.anticipating) or 'none'}")
+    typer.echo(f"obviousness risk (pairs covering every element): {', '.join('+'.join(p) for p in c.covering_pairs) or 'none'}")
+    typer.echo(
+        "candidate points of novelty: "
+        + (", ".join(f"E{i + 1}" for i in c.novelty_candidates) or "none (every element is at least partly disclosed)")
+    )
+    if result.policy:
+        typer.echo("policy and statutes:")
+        for h in result.policy:
+            typer.echo(f"  {h.passages[0].citation}")
+    for note in result.notes:
+        typer.echo(f"note: {note}")
+
+
 @app.command()
 def report(
     doc_id: Annotated[Optional[str], typer.Argument(help="A document id; omit to list rejected files.")] = None,

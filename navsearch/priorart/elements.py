@@ -38,7 +38,7 @@ def split_elements(idea: str) -> list[str]:
         parts += CLAUSE_BREAK.split(text)
     else:
         parts = [text[s:e] for s, e in split_sentences(text)]
-    parts = [p.strip(" ,;:") for p in parts]
+    parts = [re.sub(r"^(?:and|wherein|whereby)\s+", "", p.strip(" ,;:"), flags=re.I) for p in parts]
     elements: list[str] = []
     for p in parts:
         if not p:
