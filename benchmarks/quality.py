@@ -62,11 +62,12 @@ def main() -> None:
         service, secs = build("patsnap", d / "patents.jsonl")
         qs = load_query_set(d / "queries.dev.jsonl", d / "qrels.dev.tsv", d / "exclude.dev.jsonl")
         patents = Filters(doc_types=("patent",))
-        plain = evaluate(service.search, qs, filters=patents)
-        cut = evaluate(service.search, qs, filters=patents, cutoff_field="application_date")
+        modes = ("lexical", "dense", "hybrid", "prior-art")
+        plain = evaluate(service.ranked_ids, qs, filters=patents, modes=modes)
+        cut = evaluate(service.ranked_ids, qs, filters=patents, cutoff_field="application_date", modes=modes)
         cut_filed = evaluate(
-            service.search, qs, filters=Filters(doc_types=("patent",), date_field="application"),
-            cutoff_field="application_date",
+            service.ranked_ids, qs, filters=Filters(doc_types=("patent",), date_field="application"),
+            cutoff_field="application_date", modes=modes,
         )
         ceiling = cutoff_ceiling(service, qs)
         results["patsnap"] = {"build_seconds": secs, "no_cutoff": plain, "cutoff_publication": cut,
@@ -84,7 +85,7 @@ def main() -> None:
         d = args.data / "policy" / "obliqa"
         service, secs = build("obliqa", d / "passages.jsonl")
         qs = load_query_set(d / "queries.dev.jsonl", d / "qrels.dev.tsv")
-        res = evaluate(service.search, qs)
+        res = evaluate(service.ranked_ids, qs)
         results["obliqa"] = {"build_seconds": secs, "results": res, "index": service.info()}
         md += ["## ObliQA dev (2,788 questions; passages are the unit of retrieval)", "", "```",
                format_table(res), "```", ""]

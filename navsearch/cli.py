@@ -216,7 +216,9 @@ def evaluate_cmd(
     ] = None,
     date_field: Annotated[str, typer.Option(help="Document date the cutoff applies to.")] = "publication",
     doc_type: Annotated[Optional[list[str]], typer.Option("--type", help="Restrict to a document type.")] = None,
-    mode: Annotated[Optional[list[str]], typer.Option(help="Modes to run (default: all three).")] = None,
+    mode: Annotated[
+        Optional[list[str]], typer.Option(help="lexical, dense, hybrid, prior-art (default: the first three).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of the table.")] = False,
     out: Annotated[Optional[Path], typer.Option(help="Also write the JSON results here.")] = None,
 ) -> None:
@@ -227,7 +229,7 @@ def evaluate_cmd(
     filters = build_filters(doc_type, None, None, date_field, None, None)
     service = _service()
     results = evaluate(
-        service.search, qs, modes=tuple(mode or ("lexical", "dense", "hybrid")),
+        service.ranked_ids, qs, modes=tuple(mode or ("lexical", "dense", "hybrid")),
         cutoff_field=cutoff_field, filters=filters,
     )
     payload = {"queries": str(queries), "cutoff_field": cutoff_field, "index": service.info(), "results": results}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
@@ -134,6 +135,19 @@ class NavSearch:
         bench = Workbench(searcher, self.catalog, self.embedder, self.settings.prior_art)
         manifest = searcher.index.manifest
         return bench.run(idea, model=manifest.model_id, corpus_fingerprint=manifest.corpus_fingerprint, **options)
+
+    def ranked_ids(self, query: str, k: int, filters: Filters, mode: str) -> list[str]:
+        """Document ids best first, for evaluation. Mode "prior-art" ranks patent families
+        as the workbench does and lists each family's members after its representative."""
+        if mode != "prior-art":
+            return [h.doc_id for h in self.search(query, k=k, filters=filters, mode=mode).hits]  # type: ignore[arg-type]
+        from navsearch.priorart.workbench import Workbench
+
+        bench = Workbench(self.searcher(), self.catalog, self.embedder, self.settings.prior_art)
+        families = bench.rank_families(query, replace(filters, doc_types=("patent",)), k)
+        ids = [d for hit, members in families for d in [hit.doc_id, *members]]
+        present = self.catalog.text_lengths(ids)  # family lists name documents not in the corpus
+        return [d for d in ids if d in present]
 
     def report(self, doc_id: str) -> dict[str, Any]:
         """What was found, changed and split in one document (see navsearch.report)."""

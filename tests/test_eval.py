@@ -42,10 +42,10 @@ def test_runner_on_a_real_index(fake_service: NavSearch, small_corpus: Path, tmp
     fake_service.ingest([small_corpus], progress=False)
     qs = load_query_set(*_write_set(tmp_path))
     assert qs.exclude == {"q2": {"US6078496"}}
-    results = evaluate(fake_service.search, qs, progress=False)
-    assert set(results) == {"lexical", "dense", "hybrid"}
+    results = evaluate(fake_service.ranked_ids, qs, progress=False, modes=("lexical", "dense", "hybrid", "prior-art"))
+    assert set(results) == {"lexical", "dense", "hybrid", "prior-art"}
     assert results["lexical"]["recall@100"] == 1.0  # both gold documents are found somewhere
-    cut = evaluate(fake_service.search, qs, modes=("lexical",), cutoff_field="application_date", progress=False)
+    cut = evaluate(fake_service.ranked_ids, qs, modes=("lexical",), cutoff_field="application_date", progress=False)
     assert cut["lexical"]["recall@100"] == 1.0  # both are dated before their query's cutoff
     assert "ndcg@10" in format_table(results)
 

@@ -20,10 +20,10 @@ from tqdm import tqdm
 
 from navsearch.errors import InvalidInput
 from navsearch.eval.metrics import score_run
-from navsearch.retrieval.searcher import SearchResult
 from navsearch.types import Filters
 
-Search = Callable[..., SearchResult]
+# (query text, depth, filters, mode) -> document ids, best first.
+Rank = Callable[[str, int, Filters, str], list[str]]
 
 
 @dataclass
@@ -70,7 +70,7 @@ def load_query_set(queries: Path, qrels: Path, exclude: Path | None = None) -> Q
 
 
 def run_mode(
-    search: Search,
+    rank: Rank,
     qs: QuerySet,
     *,
     mode: str,
@@ -94,14 +94,14 @@ def run_mode(
         excluded = qs.exclude.get(qid, set())
         t0 = time.perf_counter()
         # Over-fetch by the number of exclusions so the ranking stays ``depth`` deep.
-        result = search(q["text"], k=min(100, depth + len(excluded)), filters=f, mode=mode)
+        ranked = rank(q["text"], min(100, depth + len(excluded)), f, mode)
         latencies.append((time.perf_counter() - t0) * 1000)
-        run[qid] = [h.doc_id for h in result.hits if h.doc_id not in excluded][:depth]
+        run[qid] = [d for d in ranked if d not in excluded][:depth]
     return run, latencies
 
 
 def evaluate(
-    search: Search,
+    rank: Rank,
     qs: QuerySet,
     *,
     modes: Sequence[str] = ("lexical", "dense", "hybrid"),
@@ -111,7 +111,7 @@ def evaluate(
 ) -> dict[str, dict[str, float]]:
     out = {}
     for mode in modes:
-        run, latencies = run_mode(search, qs, mode=mode, cutoff_field=cutoff_field, filters=filters, progress=progress)
+        run, latencies = run_mode(rank, qs, mode=mode, cutoff_field=cutoff_field, filters=filters, progress=progress)
         scores = score_run(run, qs.qrels)
         latencies.sort()
         scores["latency_p50_ms"] = latencies[len(latencies) // 2]

@@ -62,7 +62,9 @@ _COMPONENT = (
 # sources are not tidy around dots.
 _SEP = r"(?:\s?\.{1,2}(?:\s(?=Guidance\b|\())?|\s(?=Guidance\b))"
 # "1.1.1.Guidance(ii)": a bracketed item may follow without its dot.
-MARKER = re.compile(rf"(?P<number>{_FIRST}(?:{_SEP}{_COMPONENT}|{_PAREN})*)(?P<dot>[.:]?)")
+# The lookahead makes the engine backtrack to a reading that ends where a marker may end
+# ("Guidance1." is one component, not "Guidance" and a stray "1.").
+MARKER = re.compile(rf"(?P<number>{_FIRST}(?:{_SEP}{_COMPONENT}|{_PAREN})*)(?P<dot>[.:]?)(?=\s|$|[A-Z]{{3}})")
 # Before a tab, a component may be a caption of several words: "7.1.3.Guidance on the
 # customer risk assessment.1.", "APP10.A10.2.1.Guidance.Guidance.High Quality Liquid Assets (HQLA)".
 _CAPTION = r"[A-Z][^.\t]{0,120}"
@@ -224,8 +226,36 @@ def read_outline(lines: list[str]) -> Outline:
         notes.append(f"{len(folded)} bare number(s) in a document numbered otherwise read as list items or "
                      f"quoted rules, not provisions: {shown}{' ...' if len(folded) > 6 else ''}")
     _prefix_appendices(provisions)
+    notes += _nest_bare_numbers(provisions)
     _mark_headings(provisions)
     return Outline(preamble, provisions, notes, folded)
+
+
+def _nest_bare_numbers(provisions: list[Provision]) -> list[str]:
+    """Give a bare "6." its place in the sequence it continues.
+
+    Guidance paragraphs sometimes lose their prefix: "A2.14.Guidance.5." then "6.<TAB>...",
+    or a captioned block "...Guidance.Transfer of General Market Risk ..." then "1", "2".
+    A bare n right after "<prefix>.<n-1>", or a bare 1 right after a container whose last
+    component is a word, is read as "<prefix>.<n>" (ObliQA numbers them the same way).
+    """
+    nested = []
+    for prev, p in zip(provisions, provisions[1:]):
+        if not re.fullmatch(r"\d{1,3}", p.number):
+            continue
+        n = int(p.number)
+        prefix, _, last = prev.number.rpartition(".")
+        if prefix and last == str(n - 1):
+            p.number = f"{prefix}.{n}"
+        elif n == 1 and len(prev.lines) == 1 and re.search(r"\.[A-Z][^.]*$", prev.number):
+            p.number = f"{prev.number}.1"
+        else:
+            continue
+        nested.append(f"{p.printed.strip()} -> {p.number} (line {p.line_no})")
+    if not nested:
+        return []
+    return [f"{len(nested)} bare number(s) read as continuing the numbering before them: "
+            f"{', '.join(nested[:4])}{' ...' if len(nested) > 4 else ''}"]
 
 
 def _split_repeated(number: str, rest: str, previous: Provision | None) -> tuple[str, str]:
