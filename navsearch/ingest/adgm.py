@@ -17,9 +17,17 @@ rule). Text before the first marker is the preamble. Tables (``/Table Start`` ..
 ``/Table End``) are kept as text of the provision they sit in and never scanned for
 markers: their first column holds numbers that are not rule numbers.
 
+Heading lines are not sections, so their words are in ``Section.heading`` (which the
+chunker prepends as context), not in ``Document.text``.
+
 Paths are the printed numbers, lightly normalised (:func:`canonical_number`): no
-trailing dot, no space around dots. Inside an appendix headed ``APP1`` whose provisions
-print only ``A1.1``, the ``APP1.`` prefix is added, as ObliQA numbers them.
+trailing dot, no space around dots. Where the source drops part of a number, the parser
+restores it and says so in ``Document.notes``: ``A1.1`` under an appendix headed
+``APP1`` is ``APP1.A1.1``; a bare ``6.`` after ``...Guidance.5.`` is ``...Guidance.6``;
+``Part 12.Chapter 1.134.<TAB>(2)<TAB>...`` is ``Part 12.Chapter 1.134.(2)``. A bare
+number in a document numbered another way (``3.`` in ``PART`` rules, ``7.2.1`` quoted in
+``n)`` guidance) is a list item or a quotation, kept as text. A number printed twice
+keeps its first occurrence; later ones are suffixed ``#2``.
 """
 
 from __future__ import annotations
@@ -61,10 +69,12 @@ _COMPONENT = (
 # "Part 3 .85", "APP6..A6", "21.3.4. Guidance", "99A. (1)", "PART 2.4.1.9 Guidance": the
 # sources are not tidy around dots.
 _SEP = r"(?:\s?\.{1,2}(?:\s(?=Guidance\b|\())?|\s(?=Guidance\b))"
-# "1.1.1.Guidance(ii)": a bracketed item may follow without its dot.
-# The lookahead makes the engine backtrack to a reading that ends where a marker may end
-# ("Guidance1." is one component, not "Guidance" and a stray "1.").
-MARKER = re.compile(rf"(?P<number>{_FIRST}(?:{_SEP}{_COMPONENT}|{_PAREN})*)(?P<dot>[.:]?)(?=\s|$|[A-Z]{{3}})")
+# A bracketed item may follow without its dot ("1.1.1.Guidance(ii)"). The lookahead makes
+# the engine backtrack to a reading that ends where a marker may end ("Guidance1." is one
+# component, not "Guidance" and a stray "1.").
+MARKER = re.compile(
+    rf"(?P<number>{_FIRST}(?:{_SEP}{_COMPONENT}|{_PAREN})*)(?P<dot>[.:]?)(?=\s|$|[A-Z]{{3}})"
+)
 # Before a tab, a component may be a caption of several words: "7.1.3.Guidance on the
 # customer risk assessment.1.", "APP10.A10.2.1.Guidance.Guidance.High Quality Liquid Assets (HQLA)".
 _CAPTION = r"[A-Z][^.\t]{0,120}"
@@ -74,11 +84,17 @@ KEYWORD_ONLY = re.compile(r"(?:PART|Part|Chapter|Schedule|SECTION|APPENDIX|ANNEX
 # "A.<TAB>INTRODUCTION": a lettered top-level heading (the SFWG principles), told from a
 # lettered list item ("A.<TAB>a transaction ...") by its capitals.
 LETTER_HEADING = re.compile(r"(?P<number>[A-H])\.\t+(?=[A-Z][A-Z ,&'\-]{3,}$)")
+# A lead-in in capitals before the paragraph's first sentence: "9)<TAB>DISCLOSURES ... STANDARDS . The FSRA ..."
+CAPS_LEAD = re.compile(r"([A-Z][A-Z0-9 ,&'’/()\-–]{3,}[A-Z)])\s?\.\s+[A-Z]")
 APPENDIX_HEAD = re.compile(r"^APP ?(?P<n>\d{1,2})$")
 APPENDIX_LOCAL = re.compile(r"^A(?P<n>\d{1,2})\.")
 TABLE_START = "Table Start"
-STRAY_SHARE = 0.05
 TABLE_END = "Table End"
+# Below this share of a document's markers, bare numbers are list items or quoted rules
+# (0.3% in FUNDS, 1% in the Continuous Disclosure guidance; 12% where they are real, the
+# UAE CRS guidance numbered "1." .. "7.B.2." beside "SECTION ..." ).
+STRAY_SHARE = 0.05
+ADGM_MENTION = re.compile(r"Abu Dhabi Global Market|\bADGM\b|\bFSRA\b")
 
 # --- metadata from the file name -----------------------------------------------------
 VERSION_STAMP = re.compile(r"VER\d{1,2}\.(?P<stamp>\d{6}|\d{8})(?!\d)")
@@ -169,7 +185,8 @@ def _marker_ends_well(number: str, printed: str, rest: str) -> bool:
 
 
 def family(number: str) -> str:
-    """The numbering style of a path, to tell a document's own markers from quoted rules."""
+    """The numbering style of a path, to tell a document's own markers from quoted rules:
+    "paragraph" ("12)"), "number" ("2.1.3"), or the leading word upper-cased ("PART")."""
     if re.match(r"\d{1,3}\)", number):
         return "paragraph"  # "12)", "166).a)" in the guidance notes
     first = re.match(r"[A-Za-z]+|\d", number)
@@ -195,31 +212,19 @@ def read_outline(lines: list[str]) -> Outline:
     preamble: list[str] = []
     provisions: list[Provision] = []
     notes: list[str] = []
-    in_table = False
-    table_opened_at = 0
-    table_lines = tables = 0
+    tables = _Tables()
     for n, line in enumerate(lines, start=1):
-        marker = None if in_table else match_marker(line)
+        marker = None if tables.open else match_marker(line)
         if marker:
             printed, rest = marker
-            number, rest = _split_repeated(canonical_number(printed), rest, provisions[-1] if provisions else None)
+            previous = provisions[-1] if provisions else None
+            number, rest = _split_repeated(canonical_number(printed), rest, previous)
             provisions.append(Provision(number, printed, rest, [line], n))
         elif line.strip():
             (provisions[-1].lines if provisions else preamble).append(line)
-            table_lines += in_table
-        # The table flags are read after the marker: "PART 2.3.4<TAB>Types/Table Start".
-        if TABLE_START in line and TABLE_END not in line:
-            if in_table:
-                notes.append(f"line {n}: a table starts inside the table opened at line {table_opened_at}")
-            in_table, table_opened_at = True, n
-            tables += 1
-        elif TABLE_END in line and TABLE_START not in line:
-            in_table = False
-    if in_table:
-        notes.append(f"line {table_opened_at}: table never closed; no markers were read after it")
-    if tables:
-        notes.append(f"{tables} table(s), {table_lines} line(s), kept as text of the provision they sit in; "
-                     "their rows (glossary definitions included) are not read as rule numbers")
+            tables.lines += tables.open
+        tables.update(line, n)  # after the marker: "PART 2.3.4<TAB>Types/Table Start"
+    notes += tables.notes()
     folded = _drop_stray_numbers(provisions, preamble)
     if folded:
         shown = ", ".join(f"{p.printed} (line {p.line_no})" for p in folded[:6])
@@ -231,21 +236,51 @@ def read_outline(lines: list[str]) -> Outline:
     return Outline(preamble, provisions, notes, folded)
 
 
+@dataclass
+class _Tables:
+    """Where the ``/Table Start`` .. ``/Table End`` regions are, and what to note about them."""
+
+    open: bool = False
+    opened_at: int = 0
+    count: int = 0
+    lines: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def update(self, line: str, n: int) -> None:
+        if TABLE_START in line and TABLE_END not in line:
+            if self.open:
+                self.problems.append(f"line {n}: a table starts inside the table opened at line {self.opened_at}")
+            self.open, self.opened_at, self.count = True, n, self.count + 1
+        elif TABLE_END in line and TABLE_START not in line:
+            self.open = False
+
+    def notes(self) -> list[str]:
+        notes = list(self.problems)
+        if self.open:
+            notes.append(f"line {self.opened_at}: table never closed; no markers were read after it")
+        if self.count:
+            notes.append(f"{self.count} table(s), {self.lines} line(s), kept as text of the provision they sit "
+                         "in; their rows (glossary definitions included) are not read as rule numbers")
+        return notes
+
+
 def _nest_bare_numbers(provisions: list[Provision]) -> list[str]:
     """Give a bare "6." its place in the sequence it continues.
 
     Guidance paragraphs sometimes lose their prefix: "A2.14.Guidance.5." then "6.<TAB>...",
     or a captioned block "...Guidance.Transfer of General Market Risk ..." then "1", "2".
-    A bare n right after "<prefix>.<n-1>", or a bare 1 right after a container whose last
-    component is a word, is read as "<prefix>.<n>" (ObliQA numbers them the same way).
+    A bare n right after "<prefix>.<n-1>" where the prefix ends in a word (Guidance, a
+    caption), or a bare 1 right after a container whose last component is a word, is read
+    as "<prefix>.<n>" (ObliQA numbers them the same way). A bare "2." after "1.1" stays
+    chapter 2.
     """
     nested = []
     for prev, p in zip(provisions, provisions[1:]):
-        if not re.fullmatch(r"\d{1,3}", p.number):
-            continue
+        if not re.fullmatch(r"\d{1,3}", p.number) or p.title.isupper():
+            continue  # "6.<TAB>BUSINESS RISK ASSESSMENT" after "5.1.1.Guidance.5." is chapter 6
         n = int(p.number)
         prefix, _, last = prev.number.rpartition(".")
-        if prefix and last == str(n - 1):
+        if last == str(n - 1) and re.search(r"(?:^|\.)[A-Z][^.]*$", prefix):  # "...Guidance.5" then "6."
             p.number = f"{prefix}.{n}"
         elif n == 1 and len(prev.lines) == 1 and re.search(r"\.[A-Z][^.]*$", prev.number):
             p.number = f"{prev.number}.1"
@@ -314,7 +349,12 @@ def _is_child(parent: str, child: str) -> bool:
 def _title_like(text: str) -> bool:
     """A caption rather than a sentence: short, and not ending like a sentence or a lead-in."""
     text = text.strip()
-    return 0 < len(text) <= 100 and len(text.split()) <= 14 and not text.endswith((".", ":", ";", ",", "—", "–", "-"))
+    if text.startswith("["):
+        return False  # "2.4.3<TAB>[Deleted]" is a provision (kept as a section), not a caption
+    ends_like_sentence = text.endswith((".", ":", ";", ",", "—", "–", "-"))
+    if text.isupper():  # a heading in capitals may be long, or end in a dot: "SCOPE."
+        return len(text) <= 200 and not text.endswith((":", ";", ","))
+    return 0 < len(text) <= 100 and len(text.split()) <= 14 and not ends_like_sentence
 
 
 def _mark_headings(provisions: list[Provision]) -> None:
@@ -329,12 +369,26 @@ def _mark_headings(provisions: list[Provision]) -> None:
 def caption(p: Provision) -> str | None:
     """What a provision contributes to the heading chain of what it encloses."""
     if p.title and _title_like(p.title):
-        return p.title
+        return p.title.rstrip(". ")
+    lead = CAPS_LEAD.match(p.title)
+    if lead:  # "93)<TAB>INTERACTION OF CHAPTER 12 WITH OTHER RULE DISCLOSURE OBLIGATIONS. Prior to ..."
+        return lead.group(1)
     if not p.title:
         last = re.split(r"\.", p.number)[-1]
         if re.fullmatch(r"[A-Z][A-Za-z_ ]+", last) and not KEYWORD_ONLY.fullmatch(last):
             return last.replace("_", " ")  # "2.4.4.Individuals", "2.1.3.Guidance"
     return None
+
+
+def _own_caption(p: Provision) -> str | None:
+    """A section's own caption, for its heading chain: its marker line when the text
+    follows on the next lines, or a lead-in in capitals ("1)<TAB>INTRODUCTION. This ...")."""
+    if p.heading_only:
+        return None
+    lead = CAPS_LEAD.match(p.title)
+    if lead:
+        return lead.group(1)
+    return caption(p) if len(p.lines) > 1 else None
 
 
 def heading_chains(provisions: list[Provision]) -> list[str | None]:
@@ -348,8 +402,8 @@ def heading_chains(provisions: list[Provision]) -> list[str | None]:
     for p in provisions:
         while stack and not _is_child(stack[-1][0], p.number):
             stack.pop()
-        own = caption(p) if len(p.lines) > 1 else None
-        parts = [c for _, c in stack if c] + ([own] if own and not p.heading_only else [])
+        own = _own_caption(p)
+        parts = [c for _, c in stack if c] + ([own] if own else [])
         chains.append(" > ".join(parts) or None)
         stack.append((p.number, caption(p)))
     return chains
@@ -484,6 +538,21 @@ def build_document(path: Path, outline: Outline, *, source: str, title: str | No
     )
 
 
+def looks_like_adgm_rulebook(head: str) -> bool:
+    """Content sniff for the registry: rule numbers followed by a tab at line starts.
+
+    Three tab-separated markers in ``head`` (the first few KB), or one where the text
+    names ADGM / the FSRA. Circulars number "I." / "1." / "(1)" with a space, never a tab.
+    """
+    lines, _ = clean_lines(head)
+    markers = 0
+    for line in lines[:-1]:  # the last line may be cut off mid-way
+        found = match_marker(line)
+        if found and line[len(found[0]):].lstrip(" ").startswith("\t"):
+            markers += 1
+    return markers >= 3 or (markers >= 1 and bool(ADGM_MENTION.search(head)))
+
+
 def outline_adgm_rulebook(path: Path, *, source: str | None = None) -> tuple[Outline, list[str]]:
     """Read a rulebook file into its outline (and notes on cleaning); ParseError when no rule."""
     source = source or str(path)
@@ -494,7 +563,7 @@ def outline_adgm_rulebook(path: Path, *, source: str | None = None) -> tuple[Out
     lines, invisible = clean_lines(raw)
     outline = read_outline(lines)
     if not outline.provisions:
-        raise ParseError(source, "rule numbers", "no numbered rule (1.1, 2.1.3, Part 1.Chapter 1.1.(1), 1)) found")
+        raise ParseError(source, "rule numbers", "no numbered rule (2.1.3, Part 1.Chapter 1.1.(1), 12)) found")
     notes = [f"removed {invisible} invisible direction mark(s) (U+200E/U+200F)"] if invisible else []
     return outline, notes
 

@@ -22,6 +22,10 @@ def parser_for(path: Path) -> Parser:
     """The parser that reads ``path``; UnsupportedFormat names the file and why not."""
     suffix = path.suffix.lower()
     if suffix == ".txt":
+        from navsearch.ingest.adgm import looks_like_adgm_rulebook, parse_adgm_rulebook
+
+        if looks_like_adgm_rulebook(_head(path)):
+            return parse_adgm_rulebook
         from navsearch.ingest.circulars import parse_circulars_text
 
         return parse_circulars_text
