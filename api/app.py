@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Query, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from api import problems
 from api.schemas import (
+    AskRequest,
     ChunkOut,
     ContextOut,
     DocumentOut,
@@ -24,6 +27,7 @@ from api.schemas import (
     SearchRequest,
     SearchResponse,
 )
+from navsearch.answer.extractive import Answer
 from navsearch.errors import NavsearchError
 from navsearch.priorart.workbench import PriorArtResult
 from navsearch.service import NavSearch
@@ -144,6 +148,35 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
         if body.format == "csv":
             return PlainTextResponse(to_csv(result), media_type="text/csv")
         return result
+
+    @app.post(
+        "/ask",
+        response_model=Answer,
+        responses={200: {"content": {"text/event-stream": {}}}, 422: PROBLEM, 503: PROBLEM},
+    )
+    def ask(body: AskRequest, ns: Service) -> Any:
+        """An answer quoted verbatim from the corpus with exact citations, or a refusal with
+        the nearest clauses. With ``generate``, the configured endpoint's answer is checked
+        against the same passages; with ``stream``, as server-sent events."""
+        filters = Filters(
+            doc_types=tuple(body.doc_types),
+            jurisdictions=tuple(j.upper() for j in body.jurisdictions),
+            date_from=body.date_from,
+            date_to=body.date_to,
+        )
+        if not body.generate:
+            return ns.ask(body.question, filters)
+        if not body.stream:
+            return ns.ask_generated(body.question, filters)
+        events = ns.ask_stream(body.question, filters)
+        first = next(events)  # errors before streaming starts become problem responses
+
+        def sse() -> Iterator[str]:
+            for name, data in itertools.chain([first], events):
+                payload = asdict(data) if name == "final" else data
+                yield f"event: {name}\ndata: {json.dumps(payload, default=str, ensure_ascii=False)}\n\n"
+
+        return StreamingResponse(sse(), media_type="text/event-stream")
 
     @app.get("/documents/{doc_id}/report", response_model=ReportOut, responses={404: PROBLEM})
     def report(ns: Service, doc_id: Annotated[str, Path(min_length=1, max_length=200)]) -> ReportOut:

@@ -163,3 +163,15 @@ class PriorArtRequest(BaseModel):
     k: int = Field(10, ge=1, le=50, description="Patent families to return.")
     policy_k: int = Field(5, ge=0, le=50, description="Policy and statute clauses to return.")
     format: Literal["json", "csv"] = Field("json", description="csv: reference x element rows for filing.")
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(..., min_length=1, max_length=LIMITS.max_query_chars)
+    doc_types: list[Literal["patent", "policy", "statute"]] = Field(default_factory=list, max_length=3)
+    jurisdictions: list[Jurisdiction] = Field(default_factory=list, max_length=20)
+    date_from: date | None = None
+    date_to: date | None = None
+    generate: bool = Field(False, description="Also ask the configured LLM endpoint and verify its answer.")
+    stream: bool = Field(False, description="With generate: stream server-sent events (sources, token..., final).")

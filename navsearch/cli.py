@@ -182,6 +182,34 @@ def prior_art(
 
 
 @app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question about the corpus.")],
+    doc_type: Annotated[Optional[list[str]], typer.Option("--type", help="patent, policy or statute.")] = None,
+    jurisdiction: Annotated[Optional[list[str]], typer.Option(help="US, EU, CN ...")] = None,
+    generate: Annotated[bool, typer.Option(help="Also ask the configured LLM endpoint, and check its answer.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Answer from the corpus only: verbatim quotes with citations, or a refusal."""
+    filters = build_filters(doc_type, None, None, "publication", None, jurisdiction)
+    service = _service()
+    answer = service.ask_generated(question, filters) if generate else service.ask(question, filters)
+    if as_json:
+        typer.echo(json.dumps(asdict(answer), default=_jsonable, ensure_ascii=False, indent=2))
+        return
+    if not answer.answered:
+        typer.echo(f"{answer.answer} (evidence {answer.evidence:.2f} < {answer.threshold:.2f})")
+        for src in answer.sources[:3]:
+            typer.echo(f"  nearest: {src.citation}")
+    for q in answer.quotes:
+        typer.echo(f"“{q.text}”")
+        typer.echo(f"    — {q.citation}")
+    if answer.generated:
+        typer.echo(f"\ngenerated ({answer.generated.get('status')}): {answer.generated.get('text')}")
+    for note in answer.notes:
+        typer.echo(f"note: {note}")
+
+
+@app.command()
 def report(
     doc_id: Annotated[Optional[str], typer.Argument(help="A document id; omit to list rejected files.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,

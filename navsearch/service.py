@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
-from collections.abc import Sequence
+from dataclasses import asdict, replace
+from collections.abc import Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -22,6 +22,8 @@ from navsearch.store.catalog import Catalog
 from navsearch.types import Chunk, Filters
 
 if TYPE_CHECKING:
+    from navsearch.answer.generate import OpenAICompatibleGenerator
+    from navsearch.answer.extractive import Answer
     from navsearch.priorart.workbench import PriorArtResult
 
 
@@ -135,6 +137,71 @@ class NavSearch:
         bench = Workbench(searcher, self.catalog, self.embedder, self.settings.prior_art)
         manifest = searcher.index.manifest
         return bench.run(idea, model=manifest.model_id, corpus_fingerprint=manifest.corpus_fingerprint, **options)
+
+    def ask(self, question: str, filters: Filters | None = None) -> "Answer":
+        """An answer quoted from the corpus with citations, or a refusal (navsearch.answer)."""
+        from navsearch.answer.extractive import ExtractiveAnswerer
+
+        if len(question) > self.settings.api.max_query_chars:
+            raise InvalidInput(
+                f"question is {len(question)} characters long; the limit is {self.settings.api.max_query_chars}"
+            )
+        return ExtractiveAnswerer(self.searcher(), self.embedder, self.settings.answer).answer(question, filters)
+
+    def _generator(self) -> "OpenAICompatibleGenerator":
+        from navsearch.answer.generate import OpenAICompatibleGenerator
+
+        a = self.settings.answer
+        if not a.llm_base_url:
+            raise InvalidInput("no answer endpoint is configured: set NAVSEARCH_ANSWER__LLM_BASE_URL")
+        key = a.llm_api_key.get_secret_value() if a.llm_api_key else None
+        return OpenAICompatibleGenerator(
+            a.llm_base_url, a.llm_model, api_key=key, timeout_s=a.llm_timeout_s, max_tokens=a.llm_max_tokens
+        )
+
+    def ask_generated(self, question: str, filters: Filters | None = None) -> "Answer":
+        """The extractive answer, plus the endpoint's answer checked against the same
+        passages. A refusal is not sent to the endpoint; a failing endpoint leaves the
+        extractive answer, with a note saying why."""
+        events = list(self.ask_stream(question, filters, stream=False))
+        return events[-1][1]
+
+    def ask_stream(
+        self, question: str, filters: Filters | None = None, *, stream: bool = True
+    ) -> Iterator[tuple[str, Any]]:
+        """Events of a generated answer: ("sources", [...]), ("token", text)...,
+        ("error", message) if the endpoint fails, and finally ("final", Answer)."""
+        from navsearch.answer.generate import GeneratorError, build_messages, verify
+
+        generator = self._generator()
+        answer = self.ask(question, filters)
+        yield "sources", [asdict(s) for s in answer.sources]
+        if not answer.answered:
+            answer.notes.append("no passage is close enough to the question: the generator was not asked")
+            yield "final", answer
+            return
+        messages = build_messages(answer.question, answer.sources)
+        try:
+            if stream:
+                parts = []
+                for delta in generator.stream(messages):
+                    parts.append(delta)
+                    yield "token", delta
+                raw = "".join(parts)
+            else:
+                raw = generator.complete(messages)
+        except GeneratorError as exc:
+            answer.notes.append(f"{exc}; the extractive answer is given instead")
+            yield "error", str(exc)
+            yield "final", answer
+            return
+        checked = verify(raw, answer.sources)
+        answer.generated = asdict(checked)
+        if checked.status in ("verified", "partly verified"):
+            answer.mode = "generated"
+        else:
+            answer.notes.append(f"the generated answer was {checked.status}; the extractive answer stands")
+        yield "final", answer
 
     def ranked_ids(self, query: str, k: int, filters: Filters, mode: str) -> list[str]:
         """Document ids best first, for evaluation. Mode "prior-art" ranks patent families

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -101,6 +101,28 @@ class PriorArtSettings(BaseModel):
         return self
 
 
+class AnswerSettings(BaseModel):
+    refusal_threshold: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Evidence score (see navsearch/answer/extractive.py) below which /ask says the corpus "
+            "does not cover the question. Calibrated by benchmarks/ask_calibration.py."
+        ),
+    )
+    chunks: int = Field(6, ge=1, le=50, description="Retrieved passages the answer is picked from.")
+    max_sentences: int = Field(3, ge=1, le=10, description="Most sentences quoted in an extractive answer.")
+    margin: float = Field(0.08, ge=0.0, le=1.0, description="Sentences within this score of the best are quoted too.")
+    llm_base_url: str | None = Field(
+        None, description="OpenAI-compatible endpoint (e.g. http://127.0.0.1:8080/v1) for generated answers; None: extractive only."
+    )
+    llm_model: str = Field("local", description="Model name sent to the endpoint.")
+    llm_api_key: SecretStr | None = Field(None, description="Bearer key for the endpoint, if it needs one.")
+    llm_timeout_s: float = Field(30.0, gt=0, le=600, description="Give up on the endpoint after this long and answer extractively.")
+    llm_max_tokens: int = Field(400, ge=16, le=4096, description="Longest generated answer.")
+
+
 class ApiSettings(BaseModel):
     host: str = Field("127.0.0.1", description="Address the HTTP service binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port of the HTTP service.")
@@ -128,4 +150,5 @@ class Settings(BaseSettings):
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     prior_art: PriorArtSettings = Field(default_factory=PriorArtSettings)
+    answer: AnswerSettings = Field(default_factory=AnswerSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)

@@ -33,6 +33,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -184,7 +185,9 @@ def _quantize(src: Path, out: Path) -> None:
     )
 
 
-def export_model(model_path: Path, cache_dir: Path, *, quantize: Quantize = "int8") -> Path:
+def export_model(
+    model_path: Path, cache_dir: Path, *, quantize: Quantize = "int8", name: str | None = None
+) -> Path:
     """The cached ONNX file for this model and recipe, exported first if missing.
 
     Written into a temporary folder beside the final one and renamed into place, so a
@@ -193,7 +196,8 @@ def export_model(model_path: Path, cache_dir: Path, *, quantize: Quantize = "int
     _read_pooling(model_path)
     tag = "int8" if quantize else "fp32"
     key = export_key(model_path, quantize=quantize)
-    final_dir = cache_dir / f"{model_path.name}-{tag}-{key}"
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", name or model_path.name).strip("_")[:60]
+    final_dir = cache_dir / f"{slug}-{tag}-{key}"
     final = final_dir / "model.onnx"
     if final.is_file():
         return final
@@ -257,7 +261,7 @@ class OnnxEmbedder:
         if not model_path.is_dir():
             raise NavsearchError(f"the ONNX encoder exports local models only; {spec!r} is not a folder or package")
         self.onnx_path = export_model(
-            model_path, Path(cache_dir) if cache_dir else default_cache_dir(), quantize=quantize
+            model_path, Path(cache_dir) if cache_dir else default_cache_dir(), quantize=quantize, name=base_id
         )
         self.tokenizer = AutoTokenizer.from_pretrained(str(model_path))
         st_config = model_path / "sentence_bert_config.json"
