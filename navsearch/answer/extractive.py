@@ -29,6 +29,14 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 COSINE_WEIGHT = 0.7  # the rest is lexical overlap
 NOT_ANSWERS = ("title", "closing")  # a title line or a signature date answers nothing
 MIN_WORDS = 3
+# Recitals and preambles explain; articles and clauses oblige. Between two near-equal
+# sentences the reader wants the operative provision cited.
+PREAMBLE_PENALTY = 0.05
+
+
+def n_words(text: str) -> int:
+    """Words, counting each Chinese character as one (Chinese has no spaces)."""
+    return len(text.split()) + len(CJK.findall(text))
 # A jurisdiction a question names, and the codes of the documents that can answer it.
 JURISDICTIONS = {
     r"\b(china|chinese|prc)\b": ("CN",),
@@ -54,11 +62,11 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     spans = []
     offset = 0
     for block in re.split(r"(\n\s*\n)", text):
-        heading = len(block.split()) < 8 and not block.rstrip().endswith((".", ";", ":", "!", "?", "\u3002"))
+        heading = n_words(block) < 8 and not block.rstrip().endswith((".", ";", ":", "!", "?", "\u3002"))
         if block.strip() and not heading:
             spans += [(offset + s, offset + e) for s, e in split_sentences(block)]
         offset += len(block)
-    return [(s, e) for s, e in spans if len(text[s:e].split()) >= MIN_WORDS]
+    return [(s, e) for s, e in spans if n_words(text[s:e]) >= MIN_WORDS]
 
 
 @dataclass(frozen=True)
@@ -168,6 +176,7 @@ class ExtractiveAnswerer:
         cos = vecs[1:] @ vecs[0]
         terms = content_terms(question)
         scores = COSINE_WEIGHT * cos + (1 - COSINE_WEIGHT) * np.array([overlap(terms, t) for t in texts])
+        scores -= PREAMBLE_PENALTY * np.array([h.passages[0].kind == "preamble" for h, _, _ in candidates])
         best = int(np.argmax(scores))
         evidence = float(scores[best])
         if evidence < self.settings.refusal_threshold:
