@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,11 +127,11 @@ class OpenAICompatibleGenerator:
             "stream": stream,
         }
 
-    def complete(self, messages: list[dict[str, str]]) -> str:
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """The endpoint's failures, each as one GeneratorError naming the endpoint."""
         try:
-            r = httpx.post(self.url, json=self._payload(messages, False), headers=self.headers, timeout=self.timeout)
-            r.raise_for_status()
-            return str(r.json()["choices"][0]["message"]["content"] or "")
+            yield
         except httpx.TimeoutException as exc:
             raise GeneratorError(f"answer endpoint {self.url} timed out") from exc
         except httpx.HTTPStatusError as exc:
@@ -138,9 +139,15 @@ class OpenAICompatibleGenerator:
         except (httpx.HTTPError, KeyError, IndexError, ValueError) as exc:
             raise GeneratorError(f"answer endpoint {self.url} failed: {type(exc).__name__}: {exc}") from exc
 
+    def complete(self, messages: list[dict[str, str]]) -> str:
+        with self._errors():
+            r = httpx.post(self.url, json=self._payload(messages, False), headers=self.headers, timeout=self.timeout)
+            r.raise_for_status()
+            return str(r.json()["choices"][0]["message"]["content"] or "")
+
     def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
         """Text deltas as the endpoint streams them (server-sent events)."""
-        try:
+        with self._errors():
             with httpx.stream(
                 "POST", self.url, json=self._payload(messages, True), headers=self.headers, timeout=self.timeout
             ) as r:
@@ -154,9 +161,3 @@ class OpenAICompatibleGenerator:
                     delta = json.loads(data)["choices"][0].get("delta", {}).get("content")
                     if delta:
                         yield delta
-        except httpx.TimeoutException as exc:
-            raise GeneratorError(f"answer endpoint {self.url} timed out") from exc
-        except httpx.HTTPStatusError as exc:
-            raise GeneratorError(f"answer endpoint {self.url} answered HTTP {exc.response.status_code}") from exc
-        except (httpx.HTTPError, KeyError, IndexError, ValueError) as exc:
-            raise GeneratorError(f"answer endpoint {self.url} failed: {type(exc).__name__}: {exc}") from exc
