@@ -181,12 +181,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     ap.add_argument("--skip-1m", action="store_true")
-    ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--queries", type=int, default=200)
     args = ap.parse_args()
     embedder = SentenceTransformerEmbedder(Settings().embedding.model or DEFAULT_MODEL)
     report: dict[str, object] = {}
     print("ingest overhead ...", flush=True)
-    report["ingest"] = ingest_overhead(embedder, args.data / "patents/patsnap/patents.jsonl", 400, rounds=3)
+    report["ingest"] = ingest_overhead(embedder, args.data / "patents/patsnap/patents.jsonl", 250, rounds=3)
     print(report["ingest"], flush=True)
     qs = [json.loads(line)["text"] for line in (args.data / "policy/obliqa/queries.dev.jsonl").read_text().splitlines()]
     chunks = real_chunks(10_000)

@@ -63,9 +63,11 @@ def test_agrees_with_fp32_torch(onnx_int8: OnnxEmbedder, real_embedder, texts: l
     cosines = np.sum(ours * ref, axis=1)
     assert cosines.mean() >= 0.98, cosines
     assert cosines.min() >= 0.95, cosines
-    # Batching and order do not change a text's vector beyond int8 noise of the activations.
+    # Activations are quantised per batch (one scale per tensor), so a text's vector depends a
+    # little on its batch mates: alone it is not bit-identical, but as close as to fp32.
     alone = onnx_int8.embed(texts[3:4])
-    assert float(alone[0] @ ours[3]) > 0.999
+    assert float(alone[0] @ ours[3]) > 0.98
+    assert float(alone[0] @ ref[3]) > 0.98
     # Nearest neighbours agree: every text's closest other text is the same under both.
     def nearest(v: np.ndarray) -> np.ndarray:
         sims = v @ v.T
