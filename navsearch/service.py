@@ -34,6 +34,17 @@ def make_embedder(settings: Settings) -> Embedder:
 
         dim = int(spec.split("-", 1)[1]) if "-" in spec else 256
         return HashingEmbedder(dimension=dim)
+    emb = settings.embedding
+    if emb.backend in ("onnx", "onnx-int8"):
+        from navsearch.embedding.onnx_encoder import OnnxEmbedder
+
+        return OnnxEmbedder(
+            spec,
+            cache_dir=emb.cache_dir,
+            quantize="int8" if emb.backend == "onnx-int8" else None,
+            batch_size=emb.batch_size,
+            threads=emb.threads,
+        )
     from navsearch.embedding.sentence_transformer import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder(
@@ -212,7 +223,9 @@ class NavSearch:
 
         bench = Workbench(self.searcher(), self.catalog, self.embedder, self.settings.prior_art)
         families = bench.rank_families(query, replace(filters, doc_types=("patent",)), k)
-        ids = [d for hit, members in families for d in [hit.doc_id, *members]]
+        # Each family at its best member's rank: its hits in their own order, then the
+        # members the search did not reach (same invention, so likely the same citation).
+        ids = [d for _, members, hits in families for d in [*hits, *[m for m in members if m not in hits]]]
         present = self.catalog.text_lengths(ids)  # family lists name documents not in the corpus
         return [d for d in ids if d in present]
 

@@ -134,9 +134,10 @@ class Workbench:
             jurisdictions=jurisdictions,
         )
 
-    def rank_families(self, idea: str, filters: Filters, k: int) -> list[tuple[Hit, list[str]]]:
-        """Top ``k`` families: (representative hit, other members), best first. The
-        representative is the member with the fullest text among those found."""
+    def rank_families(self, idea: str, filters: Filters, k: int) -> list[tuple[Hit, list[str], list[str]]]:
+        """Top ``k`` families, best first: (representative hit, other members, the family's
+        hits in rank order). The representative is the member with the fullest text among
+        those found; it carries the family's best score."""
         hits = self.searcher.search(idea, k=min(100, k * self.settings.candidate_factor), filters=filters).hits
         metas = self.catalog.documents_meta(h.doc_id for h in hits)
         lengths = self.catalog.text_lengths(h.doc_id for h in hits)
@@ -145,7 +146,13 @@ class Workbench:
             rep = max(group, key=lambda h: (lengths.get(h.doc_id, 0), -group.index(h)))
             members = {m for h in group for m in [h.doc_id, *metas[h.doc_id].get("family", [])]}
             best = group[0]
-            out.append((rep if rep is best else _with_score(rep, best.score), sorted(members - {rep.doc_id})))
+            out.append(
+                (
+                    rep if rep is best else _with_score(rep, best.score),
+                    sorted(members - {rep.doc_id}),
+                    [h.doc_id for h in group],
+                )
+            )
         return out
 
     def map_elements(self, elements: list[str], doc_ids: list[str]) -> dict[str, list[ElementMatch]]:
@@ -219,8 +226,8 @@ class Workbench:
         parts = self.elements_for(idea, elements)
         filters = self.filters_for(priority_date, cutoff_field, ipc, jurisdictions)
         families = self.rank_families(idea, filters, k)
-        matches = self.map_elements(parts, [h.doc_id for h, _ in families])
-        metas = self.catalog.documents_meta(h.doc_id for h, _ in families)
+        matches = self.map_elements(parts, [h.doc_id for h, _, _ in families])
+        metas = self.catalog.documents_meta(h.doc_id for h, _, _ in families)
         refs = tuple(
             Reference(
                 rank=n,
@@ -238,7 +245,7 @@ class Workbench:
                 passages=h.passages,
                 matches=tuple(matches.get(h.doc_id, ())),
             )
-            for n, (h, members) in enumerate(families, start=1)
+            for n, (h, members, _) in enumerate(families, start=1)
         )
         cov = coverage({r.doc_id: [m.status for m in r.matches] for r in refs if r.matches}, len(parts))
         n_policy = self.settings.policy_k if policy_k is None else policy_k
