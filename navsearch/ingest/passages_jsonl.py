@@ -4,28 +4,18 @@ its rule number."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from navsearch.errors import ParseError
 from navsearch.ingest.builder import TextBuilder
+from navsearch.ingest.jsonl import json_objects
 from navsearch.types import Document
 
 
 def parse_passages_jsonl(path: Path, *, source: str | None = None) -> list[Document]:
     source = source or str(path)
     docs: list[Document] = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ParseError(source, "read", str(exc)) from exc
-    for n, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ParseError(source, f"line {n}", f"invalid JSON: {exc.msg}") from exc
+    for n, row in json_objects(path, source):
         missing = [k for k in ("_id", "passage_id", "text") if k not in row]
         if missing:
             raise ParseError(source, f"line {n}", f"missing field(s) {', '.join(missing)}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date
 from pathlib import Path
@@ -10,6 +9,7 @@ from typing import Any
 
 from navsearch.errors import ParseError
 from navsearch.ingest.builder import TextBuilder
+from navsearch.ingest.jsonl import json_objects
 from navsearch.types import Document
 
 REQUIRED = ("publication_number", "title")
@@ -76,19 +76,7 @@ def parse_patent_jsonl(path: Path, *, source: str | None = None) -> list[Documen
     source = source or str(path)
     docs: list[Document] = []
     seen: set[str] = set()
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ParseError(source, "read", str(exc)) from exc
-    for line_no, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ParseError(source, f"line {line_no}", f"invalid JSON: {exc.msg}") from exc
-        if not isinstance(record, dict):
-            raise ParseError(source, f"line {line_no}", "expected a JSON object")
+    for line_no, record in json_objects(path, source):
         doc = record_to_document(record, source, line_no)
         if doc.doc_id in seen:
             raise ParseError(source, f"line {line_no}", f"duplicate publication_number {doc.doc_id}")
