@@ -76,7 +76,9 @@ class ChunkingSettings(BaseModel):
 
 class RetrievalSettings(BaseModel):
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
-    dense_weight: float = Field(1.0, ge=0.0, description="Weight of the dense ranking in RRF.")
+    dense_weight: float = Field(
+        0.7, ge=0.0, description="Weight of the dense ranking in RRF (tuned on both dev sets: benchmarks/reports/fusion.md)."
+    )
     lexical_weight: float = Field(1.0, ge=0.0, description="Weight of the BM25 ranking in RRF.")
     cjk_dense_weight: float = Field(
         0.0,
