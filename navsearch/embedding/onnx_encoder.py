@@ -36,6 +36,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
@@ -278,32 +279,42 @@ class OnnxEmbedder:
             options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
-        self._inputs = {i.name for i in self.session.get_inputs()}
+        self._pad_id = int(self.tokenizer.pad_token_id or 0)
+        self._lock = threading.Lock()
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
         self.batch_size = batch_size
+
+    def _encode(self, texts: list[str], **kwargs) -> dict:  # type: ignore[no-untyped-def,type-arg]
+        # A fast tokenizer is not safe to call from two threads at once ("Already borrowed").
+        with self._lock:
+            return self.tokenizer(texts, add_special_tokens=True, verbose=False, **kwargs)
 
     def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        texts = list(texts)
-        lengths = [len(ids) for ids in self.tokenizer(texts, add_special_tokens=True, truncation=True,
-                                                       max_length=self.max_tokens)["input_ids"]]
-        order = np.argsort([-n for n in lengths], kind="stable")  # similar lengths share a batch
-        out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        starts = range(0, len(texts), self.batch_size)
+        enc = self._encode(list(texts), truncation=True, max_length=self.max_tokens)
+        ids = enc["input_ids"]
+        types = enc.get("token_type_ids")
+        order = np.argsort([-len(x) for x in ids], kind="stable")  # similar lengths share a batch
+        out = np.empty((len(ids), self.dimension), dtype=np.float32)
+        starts = range(0, len(ids), self.batch_size)
         if progress:
             from tqdm import tqdm
 
             starts = tqdm(starts, desc="embed", unit="batch")
         for start in starts:
             idx = order[start : start + self.batch_size]
-            enc = self.tokenizer(
-                [texts[i] for i in idx], padding=True, truncation=True, max_length=self.max_tokens,
-                return_tensors="np",
-            )
-            feed = {k: v.astype(np.int64) for k, v in enc.items() if k in self._inputs}
-            if "token_type_ids" in self._inputs and "token_type_ids" not in feed:
-                feed["token_type_ids"] = np.zeros_like(feed["input_ids"])
+            width = max(len(ids[i]) for i in idx)
+            batch_ids = np.full((len(idx), width), self._pad_id, dtype=np.int64)
+            batch_mask = np.zeros((len(idx), width), dtype=np.int64)
+            batch_types = np.zeros((len(idx), width), dtype=np.int64)
+            for row, i in enumerate(idx):  # right padding, as the tokenizer's padding=True does
+                n = len(ids[i])
+                batch_ids[row, :n] = ids[i]
+                batch_mask[row, :n] = 1
+                if types is not None:
+                    batch_types[row, :n] = types[i]
+            feed = {"input_ids": batch_ids, "attention_mask": batch_mask, "token_type_ids": batch_types}
             out[idx] = self.session.run(None, feed)[0]
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)
@@ -311,5 +322,4 @@ class OnnxEmbedder:
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []
-        encoded = self.tokenizer(list(texts), add_special_tokens=True, truncation=False, verbose=False)
-        return [len(ids) for ids in encoded["input_ids"]]
+        return [len(ids) for ids in self._encode(list(texts), truncation=False)["input_ids"]]
