@@ -164,7 +164,9 @@ def run_navsearch(dataset: str, corpus: Path, qs: QuerySet, filters: Filters | N
     rank("warm up", 10)  # the first search loads the FAISS generation
     scores, p50 = evaluate_one(rank, qs)
     return Row("navsearch (hybrid)", dataset, ingest.wall, ingest.cpu, scores, p50, chunks,
-               [f"model load {load.wall:.1f}s (not in index seconds)", f"{info['counts']}"])
+               [f"model load {load.wall:.1f}s (not in index seconds)", f"{info['counts']}",
+                f"retrieval settings {service.settings.retrieval.model_dump()}",
+                f"embedding backend {getattr(service.settings.embedding, 'backend', 'torch')}"])
 
 
 # --- the peer: LangChain FAISS + BM25 + EnsembleRetriever ----------------------------------
