@@ -21,6 +21,7 @@ from navsearch.chunking.chunker import Chunker
 from navsearch.embedding.base import Embedder
 from navsearch.errors import NavsearchError, ParseError
 from navsearch.ingest.registry import iter_files, parse_file
+from navsearch.retrieval.bm25 import Bm25Index
 from navsearch.store import vector_index
 from navsearch.store.catalog import Catalog
 from navsearch.types import Chunk, Document
@@ -117,8 +118,13 @@ class Indexer:
         return report
 
     def publish(self) -> vector_index.Manifest:
-        """Build the FAISS generation from every vector in the catalog and publish it."""
-        ids, vectors = self.catalog.all_vectors(self.embedder.dimension)
+        """Build the FAISS and BM25 indexes of a generation from every chunk in the catalog
+        and publish them."""
+        started = time.perf_counter()
+        with self.catalog.snapshot():  # both indexes from one consistent read of the catalog
+            ids, vectors = self.catalog.all_vectors(self.embedder.dimension)
+            lexical = Bm25Index.build(self.catalog.chunk_texts())
+        log.info("BM25 index of %d chunks built in %.1f s", lexical.count, time.perf_counter() - started)
         manifest = vector_index.publish(
             self.index_dir,
             ids,
@@ -127,6 +133,7 @@ class Indexer:
             dimension=self.embedder.dimension,
             fingerprint=self.catalog.fingerprint(),
             ann_threshold=self.ann_threshold,
+            lexical=lexical.to_bytes(),
         )
         log.info("published vector index generation %d (%d vectors)", manifest.generation, manifest.count)
         return manifest

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import asdict, replace
 from collections.abc import Iterator, Sequence
@@ -15,11 +16,14 @@ from navsearch.report import document_report
 from navsearch.embedding.base import Embedder
 from navsearch.errors import InvalidInput
 from navsearch.indexer import Indexer, IngestReport
+from navsearch.retrieval.bm25 import Bm25Index
 from navsearch.retrieval.searcher import Mode, Searcher, SearchResult
 from navsearch.settings import Settings
 from navsearch.store import vector_index
 from navsearch.store.catalog import Catalog
 from navsearch.types import Chunk, Filters
+
+log = logging.getLogger("navsearch.service")
 
 if TYPE_CHECKING:
     from navsearch.answer.generate import OpenAICompatibleGenerator
@@ -108,6 +112,15 @@ class NavSearch:
             manifest = self.indexer().publish()
         return manifest
 
+    def _lexical(self, manifest: vector_index.Manifest) -> Bm25Index:
+        data = vector_index.load_lexical(self.vector_dir, manifest)
+        if data is not None:
+            return Bm25Index.from_bytes(data)
+        # A generation published before BM25 moved out of FTS5: build it from the catalog
+        # (same chunks unless an ingest ran since; the next ingest publishes one with it).
+        log.warning("index generation %d has no BM25 index; building it from the catalog", manifest.generation)
+        return Bm25Index.build(self.catalog.chunk_texts())
+
     def searcher(self) -> Searcher:
         with self._lock:
             manifest = vector_index.read_manifest(self.vector_dir)
@@ -116,7 +129,7 @@ class NavSearch:
                 index = vector_index.load(
                     self.vector_dir, model_id=self.embedder.model_id, dimension=self.embedder.dimension
                 )
-                current = Searcher(self.catalog, index, self.embedder, self.settings.retrieval)
+                current = Searcher(self.catalog, index, self._lexical(index.manifest), self.embedder, self.settings.retrieval)
                 self._searcher = current
             return current
 

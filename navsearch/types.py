@@ -101,7 +101,12 @@ class Chunk:
 
     @property
     def embed_text(self) -> str:
-        return f"{self.context}\n{self.text}" if self.context else self.text
+        return embedded_text(self.context, self.text)
+
+
+def embedded_text(context: str, text: str) -> str:
+    """What is embedded and indexed for BM25: the chunk's context line, then its text."""
+    return f"{context}\n{text}" if context else text
 
 
 def chunk_id_for(doc_id: str, path: str, text: str) -> str:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 
 from navsearch.retrieval.fusion import rrf
-from navsearch.store.fts_text import index_text, match_query
 
 
 def test_rrf_orders_by_summed_reciprocal_ranks() -> None:
@@ -22,11 +21,3 @@ def test_rrf_weights_and_duplicates() -> None:
 def test_rrf_rejects_bad_k() -> None:
     with pytest.raises(ValueError, match="k must be greater than 0. Currently, k is 0"):
         rrf({"dense": [1]}, k=0)
-
-
-def test_cjk_bigrams_for_fts() -> None:
-    assert index_text("第二十二条 授予专利权").split() == ["第二", "二十", "十二", "二条", "授予", "予专", "专利", "利权"]
-    assert index_text("claim 3 of 专利") .split() == ["claim", "3", "of", "专利"]
-    assert match_query("新颖性 novelty") == '"新颖" OR "颖性" OR "novelty"'
-    assert match_query("the of and") is None
-    assert match_query('x" OR y*') == '"x" OR "y"'  # FTS5 syntax in a query is only text

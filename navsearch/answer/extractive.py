@@ -21,7 +21,7 @@ from navsearch.embedding.base import Embedder
 from navsearch.errors import InvalidInput
 from navsearch.retrieval.searcher import Searcher
 from navsearch.settings import AnswerSettings
-from navsearch.store.fts_text import STOPWORDS
+from navsearch.retrieval.terms import STOPWORDS
 from navsearch.types import Filters, Hit
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)

@@ -9,10 +9,11 @@ from typing import Any, Literal
 from navsearch.citations import cite
 from navsearch.embedding.base import Embedder
 from navsearch.errors import InvalidInput
+from navsearch.retrieval.bm25 import Bm25Index
 from navsearch.retrieval.fusion import Fused, rrf
+from navsearch.retrieval.terms import cjk_share, query_terms
 from navsearch.settings import RetrievalSettings
 from navsearch.store.catalog import Catalog, StoredChunk
-from navsearch.store.fts_text import cjk_share, match_query
 from navsearch.store.vector_index import VectorIndex
 from navsearch.types import Filters, Hit, Passage
 
@@ -31,10 +32,11 @@ class Searcher:
     """Searches one catalog with one loaded vector index generation."""
 
     def __init__(
-        self, catalog: Catalog, index: VectorIndex, embedder: Embedder, settings: RetrievalSettings
+        self, catalog: Catalog, index: VectorIndex, lexical: Bm25Index, embedder: Embedder, settings: RetrievalSettings
     ) -> None:
         self.catalog = catalog
         self.index = index
+        self.lexical = lexical
         self.embedder = embedder
         self.settings = settings
 
@@ -49,8 +51,7 @@ class Searcher:
             vector = self.embedder.embed([query])[0]
             out["dense"] = [i for i, _ in self.index.search(vector, depth, allowed, self.settings.nprobe)]
         if mode in ("hybrid", "lexical"):
-            match = match_query(query)
-            out["lexical"] = [i for i, _ in self.catalog.lexical(match, depth, filters)] if match else []
+            out["lexical"] = [i for i, _ in self.lexical.search(query_terms(query), depth, allowed)]
         return out
 
     def search(

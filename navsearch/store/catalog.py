@@ -1,5 +1,6 @@
-"""SQLite catalog: the source of truth for documents, chunks, their vectors and the BM25
-index (FTS5). The FAISS index is derived from it and can always be rebuilt.
+"""SQLite catalog: the source of truth for documents, chunks and their vectors. The
+search indexes of a generation (FAISS and BM25) are derived from it and can always be
+rebuilt.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ from typing import Any
 import numpy as np
 
 from navsearch.errors import IndexMismatch, NotFound
-from navsearch.store.fts_text import index_text
-from navsearch.types import Chunk, Document, Filters
+from navsearch.types import Chunk, Document, Filters, embedded_text
 
 SCHEMA_VERSION = "1"
 SCHEMA = """
@@ -45,9 +45,8 @@ CREATE TABLE IF NOT EXISTS chunks(
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ordinal);
 CREATE TABLE IF NOT EXISTS failures(path TEXT PRIMARY KEY, step TEXT NOT NULL, error TEXT NOT NULL, at TEXT NOT NULL);
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
-    body, tokenize = 'porter unicode61 remove_diacritics 2'
-);
+-- BM25 moved out of SQLite FTS5 into each index generation (retrieval/bm25.py).
+DROP TABLE IF EXISTS chunks_fts;
 """
 DATE_COLUMNS = {"publication": "publication_date", "application": "application_date", "priority": "priority_date"}
 DOC_COLUMNS = (
@@ -171,6 +170,16 @@ class Catalog:
         else:
             con.execute("COMMIT")
 
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads inside see one consistent state of the catalog (a WAL read transaction)."""
+        con = self.con
+        con.execute("BEGIN")
+        try:
+            yield
+        finally:
+            con.execute("COMMIT")
+
     def close(self) -> None:
         con = getattr(self._local, "con", None)
         if con is not None:
@@ -251,11 +260,9 @@ class Catalog:
         return out
 
     def delete_document(self, con: sqlite3.Connection, doc_id: str) -> int:
-        ids = [r[0] for r in con.execute("SELECT id FROM chunks WHERE doc_id=?", (doc_id,))]
-        con.executemany("DELETE FROM chunks_fts WHERE rowid=?", [(i,) for i in ids])
-        con.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
+        removed = con.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,)).rowcount
         con.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
-        return len(ids)
+        return removed
 
     def put_document(
         self, con: sqlite3.Connection, doc: Document, chunker: str, chunks: Sequence[Chunk], vectors: dict[str, bytes]
@@ -272,17 +279,16 @@ class Catalog:
                 json.dumps(doc.notes, ensure_ascii=False), doc.text,
             ),
         )
-        for c in chunks:
-            cur = con.execute(
-                f"INSERT INTO chunks({CHUNK_COLUMNS[4:]}, vector) VALUES({','.join('?' * 14)})",
+        con.executemany(
+            f"INSERT INTO chunks({CHUNK_COLUMNS[4:]}, vector) VALUES({','.join('?' * 14)})",
+            [
                 (
                     c.chunk_id, c.doc_id, c.ordinal, c.kind, c.path, c.heading, c.context, c.text, c.start,
                     c.end, c.page, c.claim_number, c.parent_claim, vectors[c.chunk_id],
-                ),
-            )
-            con.execute(
-                "INSERT INTO chunks_fts(rowid, body) VALUES(?, ?)", (cur.lastrowid, index_text(c.embed_text))
-            )
+                )
+                for c in chunks
+            ],
+        )
 
     def all_vectors(self, dimension: int) -> tuple[np.ndarray, np.ndarray]:
         """(ids, vectors) of every chunk, in id order."""
@@ -297,18 +303,10 @@ class Catalog:
         rows = self.con.execute(sql + (f" WHERE {where}" if where else ""), args).fetchall()
         return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
-    def lexical(self, match: str, limit: int, filters: Filters) -> list[tuple[int, float]]:
-        """BM25 ranking of chunks for an FTS5 MATCH expression: (chunk rowid, score), best first."""
-        where, args = filter_sql(filters)
-        sql = (
-            "SELECT f.rowid, bm25(chunks_fts) AS score FROM chunks_fts f"
-            + (" JOIN chunks c ON c.id = f.rowid JOIN documents d ON d.doc_id = c.doc_id" if where else "")
-            + " WHERE chunks_fts MATCH ?"
-            + (f" AND {where}" if where else "")
-            + " ORDER BY score LIMIT ?"
-        )
-        rows = self.con.execute(sql, [match, *args, limit]).fetchall()
-        return [(r[0], -r[1]) for r in rows]  # FTS5's bm25() is lower-is-better
+    def chunk_texts(self) -> Iterator[tuple[int, str]]:
+        """(rowid, text as embedded: context line and text) of every chunk, in rowid order."""
+        for rowid, context, text in self.con.execute("SELECT id, context, text FROM chunks ORDER BY id"):
+            yield rowid, embedded_text(context, text)
 
     def chunks_by_rowid(self, rowids: Sequence[int]) -> dict[int, StoredChunk]:
         out: dict[int, StoredChunk] = {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,6 +21,7 @@ import numpy as np
 from navsearch.errors import IndexMismatch, NotReady
 
 MANIFEST = "manifest.json"
+GENERATION_FILE = re.compile(r"gen-(\d+)\.(?:faiss|bm25\.npz)")
 KEEP_GENERATIONS = 2
 
 
@@ -34,6 +36,9 @@ class Manifest:
     corpus_fingerprint: str
     index_type: str
     created_at: str
+    # The generation's BM25 index (retrieval/bm25.py); empty in generations written before it.
+    lexical_file: str = ""
+    lexical_sha256: str = ""
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -134,8 +139,10 @@ def publish(
     dimension: int,
     fingerprint: str,
     ann_threshold: int = 200_000,
+    lexical: bytes | None = None,
 ) -> Manifest:
-    """Write a new generation and then the manifest that names it."""
+    """Write a new generation (FAISS index and, when given, the serialised BM25 index of
+    the same chunks) and then the manifest that names it."""
     import faiss
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -146,6 +153,10 @@ def publish(
     data = faiss.serialize_index(index).tobytes()
     name = f"gen-{generation:06d}.faiss"
     _write_atomic(folder / name, data)
+    lexical_name = ""
+    if lexical is not None:
+        lexical_name = f"gen-{generation:06d}.bm25.npz"
+        _write_atomic(folder / lexical_name, lexical)
     manifest = Manifest(
         generation=generation,
         file=name,
@@ -156,6 +167,8 @@ def publish(
         corpus_fingerprint=fingerprint,
         index_type=index_type,
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        lexical_file=lexical_name,
+        lexical_sha256=hashlib.sha256(lexical).hexdigest() if lexical is not None else "",
     )
     _write_atomic(folder / MANIFEST, json.dumps(asdict(manifest), indent=2).encode())
     _prune(folder, generation)
@@ -164,12 +177,9 @@ def publish(
 
 def _prune(folder: Path, generation: int) -> None:
     # Older generations may still be open in a running server: keep the previous one.
-    for path in folder.glob("gen-*.faiss"):
-        try:
-            gen = int(path.stem.split("-")[1])
-        except (IndexError, ValueError):
-            continue
-        if gen <= generation - KEEP_GENERATIONS:
+    for path in folder.glob("gen-*"):
+        match = GENERATION_FILE.fullmatch(path.name)
+        if match and int(match.group(1)) <= generation - KEEP_GENERATIONS:
             path.unlink(missing_ok=True)
 
 
@@ -192,3 +202,14 @@ def load(folder: Path, *, model_id: str, dimension: int) -> VectorIndex:
     if index.ntotal != manifest.count:
         raise IndexMismatch(f"{manifest.file} holds {index.ntotal} vectors, the manifest says {manifest.count}")
     return VectorIndex(index, manifest)
+
+
+def load_lexical(folder: Path, manifest: Manifest) -> bytes | None:
+    """The generation's serialised BM25 index, checksum-verified; None when the
+    generation predates it."""
+    if not manifest.lexical_file:
+        return None
+    data = (folder / manifest.lexical_file).read_bytes()
+    if hashlib.sha256(data).hexdigest() != manifest.lexical_sha256:
+        raise IndexMismatch(f"{folder / manifest.lexical_file} does not match its manifest checksum")
+    return data

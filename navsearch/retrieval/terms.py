@@ -1,0 +1,95 @@
+"""Text as BM25 sees it: words lower-cased, accents removed and Porter-stemmed; runs of
+CJK characters as overlapping character bigrams (the scheme of Lucene's CJK analyzer),
+since a Chinese sentence has no spaces and a question would otherwise never match
+inside one. Documents and queries go through the same analysis.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+
+import Stemmer
+
+CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+CJK_RUN = re.compile(f"[{CJK}]+")
+TOKEN = re.compile(f"[{CJK}]+|[^\\W_]+", re.UNICODE)
+MAX_QUERY_TERMS = 64
+
+# Words too common to carry weight in BM25 queries of ideas and questions.
+STOPWORDS = frozenset(
+    """a an and are as at be been by can could do does for from has have how i in is it its
+    many much of on or shall should that the their there these this those to was were what
+    when where which who will with would whose why you your""".split()
+)
+
+# PyStemmer objects keep a cache and are not safe to share between threads.
+_local = threading.local()
+
+
+def _stemmer() -> Stemmer.Stemmer:
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        stemmer = _local.stemmer = Stemmer.Stemmer("porter", 100_000)
+    return stemmer
+
+
+def cjk_share(text: str) -> float:
+    """Share of a text's non-space characters that are CJK ideographs."""
+    chars = [c for c in text if not c.isspace()]
+    return sum(len(m) for m in CJK_RUN.findall(text)) / len(chars) if chars else 0.0
+
+
+def _fold(text: str) -> str:
+    text = text.lower()
+    if text.isascii():
+        return text
+    # "Règlement" and "Reglement" are one word to a searcher.
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _bigrams(run: str) -> list[str]:
+    if len(run) == 1:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def _words(text: str) -> list[tuple[str, bool]]:
+    """(token, is_cjk) in order: words as they are, CJK runs as bigrams."""
+    out: list[tuple[str, bool]] = []
+    for token in TOKEN.findall(_fold(text)):
+        if CJK_RUN.fullmatch(token):
+            out.extend((b, True) for b in _bigrams(token))
+        else:
+            out.append((token, False))
+    return out
+
+
+def analyze(text: str) -> list[str]:
+    """Every term of a text, in order (what a document is indexed as).
+
+    >>> analyze("Requirements for 专利法")
+    ['requir', 'for', '专利', '利法']
+    """
+    words = _words(text)
+    stems = _stemmer().stemWords([w for w, cjk in words if not cjk])
+    it = iter(stems)
+    return [w if cjk else next(it) for w, cjk in words]
+
+
+def query_terms(query: str) -> list[str]:
+    """The distinct terms of a free-text query, in order, stopwords left out.
+
+    >>> query_terms("The pilot enterprises of 专利法")
+    ['pilot', 'enterpris', '专利', '利法']
+    """
+    words = [(w, cjk) for w, cjk in _words(query) if cjk or w not in STOPWORDS]
+    stems = _stemmer().stemWords([w for w, cjk in words if not cjk])
+    it = iter(stems)
+    terms: list[str] = []
+    for w, cjk in words:
+        term = w if cjk else next(it)
+        if term not in terms:
+            terms.append(term)
+    return terms[:MAX_QUERY_TERMS]
