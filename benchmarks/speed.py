@@ -1,5 +1,6 @@
 """Speed: ingest overhead over the bare encoder, hybrid search latency at 10k and 100k
-chunks, FAISS alone at 1M vectors (exact vs IVF), index load time and peak memory.
+chunks, FAISS alone at 1M vectors (exact vs IVF), index build and load time (FAISS and
+BM25) and peak memory.
 
 Reads ../shared/data (override with --data) for PatSnap patents and ObliQA questions,
 and the catalogs that benchmarks/quality.py builds (indexes/bench-obliqa and
@@ -27,6 +28,7 @@ import numpy as np
 from navsearch.chunking.chunker import Chunker
 from navsearch.embedding.sentence_transformer import SentenceTransformerEmbedder
 from navsearch.ingest.patent_jsonl import parse_patent_jsonl
+from navsearch.retrieval.bm25 import Bm25Index
 from navsearch.service import NavSearch
 from navsearch.settings import DEFAULT_MODEL, Settings
 from navsearch.store import vector_index
@@ -113,13 +115,21 @@ def search_latency(embedder, chunks, queries: list[str], scale: int, tmp: Path) 
     t0 = time.perf_counter()
     catalog = build_scaled(folder, chunks, scale, embedder.model_id)
     ids, vecs = catalog.all_vectors(384)
-    vector_index.publish(folder / "vectors", ids, vecs, model_id=embedder.model_id, dimension=384, fingerprint="b")
+    t1 = time.perf_counter()
+    lexical = Bm25Index.build(catalog.chunk_texts())
+    bm25_s = time.perf_counter() - t1
+    vector_index.publish(folder / "vectors", ids, vecs, model_id=embedder.model_id, dimension=384, fingerprint="b",
+                         lexical=lexical.to_bytes())
     build_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    vector_index.load(folder / "vectors", model_id=embedder.model_id, dimension=384)
+    index = vector_index.load(folder / "vectors", model_id=embedder.model_id, dimension=384)
+    data = vector_index.load_lexical(folder / "vectors", index.manifest)
+    assert data is not None, "the generation was published with its BM25 index"
+    Bm25Index.from_bytes(data)
     load_s = time.perf_counter() - t0
     service = NavSearch(Settings(index_dir=folder), embedder=embedder)
-    out = {"chunks": scale, "build_seconds": round(build_s, 1), "index_load_seconds": round(load_s, 3)}
+    out = {"chunks": scale, "build_seconds": round(build_s, 1), "bm25_build_seconds": round(bm25_s, 1),
+           "index_load_seconds": round(load_s, 3)}
     for mode in ("hybrid", "dense", "lexical"):
         for q in queries[:10]:  # warm caches and the model
             service.search(q, k=10, mode=mode)

@@ -235,12 +235,15 @@ class NavSearch:
         from navsearch.priorart.workbench import Workbench
 
         bench = Workbench(self.searcher(), self.catalog, self.embedder, self.settings.prior_art)
-        families = bench.rank_families(query, replace(filters, doc_types=("patent",)), k)
+        patents = replace(filters, doc_types=("patent",))
+        families = bench.rank_families(query, patents, k)
         # Each family at its best member's rank: its hits in their own order, then the
-        # members the search did not reach (same invention, so likely the same citation).
+        # members the search did not reach (same invention, so likely the same citation),
+        # if they are in the corpus and pass the filters (a member published after the
+        # cutoff is not prior art).
         ids = [d for _, members, hits in families for d in [*hits, *[m for m in members if m not in hits]]]
-        present = self.catalog.text_lengths(ids)  # family lists name documents not in the corpus
-        return [d for d in ids if d in present]
+        eligible = self.catalog.documents_matching(ids, patents)
+        return [d for d in ids if d in eligible]
 
     def report(self, doc_id: str) -> dict[str, Any]:
         """What was found, changed and split in one document (see navsearch.report)."""

@@ -15,6 +15,7 @@ from navsearch.embedding.fake import HashingEmbedder
 from navsearch.errors import IndexMismatch, InvalidInput
 from navsearch.service import NavSearch
 from navsearch.settings import Settings
+from navsearch.retrieval.bm25 import Bm25Index
 from navsearch.store import vector_index
 from navsearch.types import Filters
 
@@ -64,6 +65,15 @@ def test_filters(fake_service: NavSearch, small_corpus: Path) -> None:
     assert ep and all(h.jurisdiction == "EP" for h in ep)
     none = fake_service.search(q, k=5, filters=Filters(ipc_prefixes=("Z99",))).hits
     assert none == []
+    for mode in ("lexical", "dense"):  # each retriever applies the filters itself
+        hits = fake_service.search(q, k=20, filters=Filters(doc_types=("patent",), date_to=cutoff), mode=mode).hits
+        assert hits and all(h.publication_date and h.publication_date <= cutoff for h in hits), mode
+    patents = {h.doc_id for h in fake_service.search(q, k=50, filters=Filters(doc_types=("patent",))).hits}
+    metas = fake_service.catalog.documents_meta(patents)
+    published_before = {d for d, m in metas.items() if m["publication_date"] and m["publication_date"] <= cutoff}
+    assert published_before and published_before != patents
+    matching = fake_service.catalog.documents_matching([*patents, "no-such-doc"], Filters(date_to=cutoff))
+    assert matching == published_before
 
 
 def test_grouping_per_document_and_per_chunk(fake_service: NavSearch, small_corpus: Path) -> None:
@@ -147,6 +157,36 @@ def test_vector_generation_is_checked(tmp_path: Path) -> None:
     (tmp_path / m3.file).write_bytes(b"garbage")
     with pytest.raises(IndexMismatch, match="does not match its manifest checksum"):
         vector_index.load(tmp_path, model_id="m", dimension=4)
+
+
+def test_generation_carries_its_bm25_index(tmp_path: Path) -> None:
+    vectors = np.eye(2, dtype=np.float32)
+    ids = np.array([1, 2])
+    lexical = Bm25Index.build([(1, "battery hinge"), (2, "pilot enterprises")])
+    for fingerprint in ("a", "b", "c"):
+        m = vector_index.publish(tmp_path, ids, vectors, model_id="m", dimension=2, fingerprint=fingerprint,
+                                 lexical=lexical.to_bytes())
+    assert sorted(p.name for p in tmp_path.glob("gen-*")) == [
+        "gen-000002.bm25.npz", "gen-000002.faiss", "gen-000003.bm25.npz", "gen-000003.faiss"
+    ]
+    data = vector_index.load_lexical(tmp_path, m)
+    assert data is not None and Bm25Index.from_bytes(data).search(["pilot"], 5)[0][0] == 2
+    (tmp_path / m.lexical_file).write_bytes(b"garbage")
+    with pytest.raises(IndexMismatch, match="does not match its manifest checksum"):
+        vector_index.load_lexical(tmp_path, m)
+
+
+def test_generation_without_bm25_gets_it_from_the_catalog(fake_service: NavSearch, small_corpus: Path) -> None:
+    """Indexes published before BM25 moved into the generation still answer lexical queries."""
+    fake_service.ingest([small_corpus / "policy"], progress=False)
+    ids, vecs = fake_service.catalog.all_vectors(256)
+    manifest = vector_index.read_manifest(fake_service.vector_dir)
+    assert manifest is not None and manifest.lexical_file
+    vector_index.publish(fake_service.vector_dir, ids, vecs, model_id=manifest.model_id, dimension=256,
+                         fingerprint=manifest.corpus_fingerprint)  # no BM25 file, as older versions wrote
+    fresh = NavSearch(fake_service.settings, embedder=fake_service.embedder)
+    hits = fresh.search("national pilot enterprises", k=1, mode="lexical").hits
+    assert hits[0].doc_id == "sipo-2013-27"
 
 
 def test_missing_vector_index_is_rebuilt_from_the_catalog(fake_service: NavSearch, small_corpus: Path) -> None:

@@ -334,6 +334,17 @@ class Catalog:
         ) if ids else []
         return {r[0]: r[1] for r in rows}
 
+    def documents_matching(self, doc_ids: Iterable[str], filters: Filters) -> set[str]:
+        """Those of the documents that are stored and pass the filters."""
+        ids = list(set(doc_ids))
+        where, args = filter_sql(filters)
+        out: set[str] = set()
+        for i in range(0, len(ids), 500):
+            part = ids[i : i + 500]
+            sql = f"SELECT d.doc_id FROM documents d WHERE d.doc_id IN ({','.join('?' * len(part))})"
+            out.update(r[0] for r in self.con.execute(sql + (f" AND {where}" if where else ""), [*part, *args]))
+        return out
+
     def document_text(self, doc_id: str) -> str:
         row = self.con.execute("SELECT text FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
         if row is None:
