@@ -35,6 +35,9 @@ class Section:
 
     ``path`` is what a reader cites: ``IV.ii.1``, ``§ 102(a)(1)``, ``Article 17(1)``,
     ``claim 3``, ``abstract``, ``[0012]``. ``start``/``end`` index ``Document.text``.
+    ``page`` is the physical page of a PDF; ``location`` is where the text is printed, as
+    patent agents cite it: ``col. 3, ll. 10-25`` (US grant), ``p. 3`` (printed page
+    number), or None when the document prints neither.
     """
 
     kind: str
@@ -46,6 +49,7 @@ class Section:
     heading: str | None = None  # heading of the provision (or of its enclosing one)
     claim_number: int | None = None
     parent_claim: int | None = None  # the claim a dependent claim refers to
+    location: str | None = None  # printed location: "col. 3, ll. 10-25", "p. 3"
 
 
 @dataclass
@@ -78,6 +82,8 @@ class Document:
         h.update(self.text.encode("utf-8"))
         for s in self.sections:
             h.update(f"\x00{s.kind}\x00{s.path}\x00{s.start}\x00{s.end}\x00{s.page}".encode())
+            if s.location is not None:  # only then, so documents without locations keep their hash
+                h.update(f"\x00{s.location}".encode())
         return h.hexdigest()
 
 
@@ -98,6 +104,7 @@ class Chunk:
     claim_number: int | None = None
     parent_claim: int | None = None
     context: str = ""  # title / heading chain prepended for embedding and BM25, not quoted
+    location: str | None = None  # its section's printed location (Section.location)
 
     @property
     def embed_text(self) -> str:
@@ -148,6 +155,7 @@ class Passage:
     dense_rank: int | None
     lexical_rank: int | None
     citation: str
+    location: str | None = None  # printed location of its chunk (Chunk.location)
 
 
 @dataclass(frozen=True)

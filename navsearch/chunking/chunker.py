@@ -147,6 +147,8 @@ class Chunker:
                         claim_number=section.claim_number,
                         parent_claim=section.parent_claim,
                         context=context,
+                        # A piece of a long section is cited by the whole section's location.
+                        location=section.location,
                     )
                 )
         self._check_limits(doc, chunks)

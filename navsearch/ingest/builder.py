@@ -31,6 +31,7 @@ class TextBuilder:
         heading: str | None = None,
         claim_number: int | None = None,
         parent_claim: int | None = None,
+        location: str | None = None,
     ) -> Section:
         text = text.strip()
         if not text:
@@ -51,6 +52,7 @@ class TextBuilder:
             heading=heading,
             claim_number=claim_number,
             parent_claim=parent_claim,
+            location=location,
         )
         self.sections.append(section)
         return section

@@ -14,6 +14,12 @@ Steps: words -> lines per column -> running headers/footers and gutter numbers r
 geometry, from the front page), description paragraphs and claims -> Document via
 TextBuilder, so every section's offsets are exact. Every repair is counted in ``notes``.
 
+What the cleaning removes is read before it goes: the column numbers printed at the top
+of a grant's columns, the gutter line numbers with their positions, and the page number
+of a running header or footer. With the position of each paragraph's first and last
+line they give its printed location (``Section.location``: "col. 3, ll. 10-25", "p. 3";
+pdf_locations.py), which is how patent agents cite.
+
 A PDF without a text layer raises NoTextLayer; it is reported, never indexed empty.
 """
 
@@ -23,6 +29,7 @@ import logging
 import math
 import re
 import statistics
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -37,6 +44,16 @@ from pypdf.generic import ContentStream
 from navsearch.errors import NoTextLayer, ParseError
 from navsearch.ingest.builder import TextBuilder
 from navsearch.ingest.cleaning import COMPOUND_TAILS, continues, vocabulary
+from navsearch.ingest.pdf_locations import (
+    LineFit,
+    PageLayout,
+    Place,
+    fit_line_numbers,
+    location,
+    page_number_candidates,
+    settle_columns,
+    settle_page_numbers,
+)
 from navsearch.types import Document
 
 __all__ = ["join_lines", "parse_pdf", "pdf_has_text_layer"]
@@ -122,24 +139,33 @@ def join_lines(lines: Sequence[str], vocab: frozenset[str] = frozenset()) -> tup
     A hyphen inside a line is never touched. ``vocab``: the document's words, lower-case
     (cleaning.vocabulary).
     """
+    out, joined, _ = _join_lines(lines, vocab)
+    return out, joined
+
+
+def _join_lines(lines: Sequence[str], vocab: frozenset[str]) -> tuple[str, int, list[int]]:
+    """join_lines, and the offset in the joined text where each line starts (so a
+    position in the text can be traced back to a printed line)."""
     out = ""
     joined = 0
+    starts: list[int] = []
     for raw in lines:
         line = raw.strip()
-        if not line:
-            continue
-        if not out:
-            out = line
+        if not line or not out:
+            starts.append(len(out))
+            out = out or line
             continue
         glue, rejoined = _line_glue(out, line, vocab)
         joined += rejoined
         if glue == "-drop":
-            out = out[:-1] + line
+            out = out[:-1]
         elif glue == "+-":
-            out = f"{out}-{line}"
+            out += "-"
         else:
-            out = out + glue + line
-    return out, joined
+            out += glue
+        starts.append(len(out))
+        out += line
+    return out, joined, starts
 
 
 # ---------------------------------------------------------------------------
@@ -214,6 +240,14 @@ class Page:
     lines: list[Line]
     two_column: bool = False
     role: str = "body"  # front | front-continued | drawing | body
+    line_fit: LineFit | None = None  # the gutter's printed line numbers, fitted to their y
+    furniture: list[Line] = field(default_factory=list)  # running headers/footers removed
+    layout: PageLayout = field(default_factory=PageLayout)  # printed columns, lines, page number
+
+    def place(self, line: Line) -> Place:
+        """Where ``line`` lies; a line of a one-column page sits in the half it starts in."""
+        column = line.column if line.column in (0, 1) else int(line.x0 >= self.width / 2 - 2)
+        return Place(self.number, column, line.y)
 
 
 def _mul(a: Sequence[float], b: Sequence[float]) -> list[float]:
@@ -398,9 +432,32 @@ def _read_pages(reader: PdfReader, name: str) -> list[Page]:
             ]
             pages.append(Page(number, width, height, lines))
             continue
-        words, two_column = _drop_gutter_numbers(words, width)
-        pages.append(Page(number, width, height, _lines(words, width, two_column), two_column))
+        words, two_column, marks = _drop_gutter_numbers(words, width)
+        fit, strays = fit_line_numbers([(int(w.text), w.y) for w in marks], _baseline_pitch(words, width))
+        if fit is None:
+            # No line numbering here: a centred page number ("5", "10") looked like a mark.
+            words = words + [marks[i] for i in strays if _near_edge(marks[i].y, height)]
+        pages.append(Page(number, width, height, _lines(words, width, two_column), two_column, line_fit=fit))
     return pages
+
+
+def _near_edge(y: float, height: float) -> bool:
+    """In the top or bottom tenth of the page, where running headers and footers sit."""
+    return y > 0.9 * height or y < 0.1 * height
+
+
+def _baseline_pitch(words: list[Word], width: float) -> float | None:
+    """Median distance between the baselines of the left column's text, or None."""
+    left = sorted((w for w in words if w.x1 <= width / 2 + 2), key=lambda w: -w.y)
+    if len(left) < 10:
+        return None
+    size = statistics.median(w.size for w in left)
+    baselines = [left[0].y]
+    for word in left[1:]:
+        if baselines[-1] - word.y > 0.35 * size:
+            baselines.append(word.y)
+    gaps = [a - b for a, b in zip(baselines, baselines[1:]) if a - b < 3 * size]
+    return statistics.median(gaps) if gaps else None
 
 
 def _is_gutter_number(word: Word, mid: float) -> bool:
@@ -411,8 +468,10 @@ def _is_gutter_number(word: Word, mid: float) -> bool:
     return value % 5 == 0 and 0 < value <= 70 and abs((word.x0 + word.x1) / 2 - mid) < 15
 
 
-def _drop_gutter_numbers(words: list[Word], width: float) -> tuple[list[Word], bool]:
+def _drop_gutter_numbers(words: list[Word], width: float) -> tuple[list[Word], bool, list[Word]]:
     """Decide whether the page has two columns, and drop the gutter's line numbers if so.
+    Returns the words kept, whether the page has two columns, and the numbers dropped
+    (kept for the printed line numbers of citations).
 
     Two columns: almost no word straddles the middle, and both halves carry text."""
     mid = width / 2
@@ -424,7 +483,9 @@ def _drop_gutter_numbers(words: list[Word], width: float) -> tuple[list[Word], b
     two_column = columnar and len(body) >= 40 and min(left, right) >= 0.15 * len(body)
     # A columnar page with text in one column only (the last page of the claims) still
     # has the gutter numbers; a one-column page keeps every word.
-    return (body if columnar else words), two_column
+    if not columnar:
+        return words, two_column, []
+    return body, two_column, [w for w in words if _is_gutter_number(w, mid)]
 
 
 def _lines(words: list[Word], width: float, two_column: bool) -> list[Line]:
@@ -567,10 +628,13 @@ def _is_header_line(line: Line, page: Page, running: set[str]) -> bool:
 
 
 def _strip_headers(pages: list[Page]) -> int:
+    """Remove running headers and footers; each page keeps them as ``furniture``."""
     running = _running_keys(pages)
     removed = 0
     for page in pages:
-        kept = [line for line in page.lines if not _is_header_line(line, page, running)]
+        kept: list[Line] = []
+        for line in page.lines:
+            (page.furniture if _is_header_line(line, page, running) else kept).append(line)
         removed += len(page.lines) - len(kept)
         page.lines = kept
     return removed
@@ -610,6 +674,78 @@ def _drop_noise(pages: list[Page]) -> int:
         dropped += len(page.lines) - len(kept)
         page.lines = kept
     return dropped
+
+
+# ---------------------------------------------------------------------------
+# Printed columns, line numbers and page numbers (pdf_locations.py does the arithmetic)
+
+_COLUMN_NUMBER_RE = re.compile(r"^(\d{1,3})\.?$")  # OCR often adds a dot: "1."
+_COLUMN_PAIR_RE = re.compile(r"^(\d{1,3})\.?\s+(\d{1,3})\.?$")  # both on one line of a one-column page
+
+
+def _column_reading(page: Page) -> tuple[int | None, int | None]:
+    """The column numbers printed at the top of a grant's two text columns, as the OCR
+    layer read them: (left, right), None where not read. Only a page with two columns or
+    gutter line numbers can carry them; a number must sit over the middle of its column
+    (a page number sits in the middle of the page or in a corner)."""
+    if not (page.two_column or page.line_fit):
+        return None, None
+    left: int | None = None
+    right: int | None = None
+    mid = page.width / 2
+    for line in sorted(page.lines, key=lambda line: -line.y)[:4]:
+        if line.y < 0.85 * page.height:
+            break
+        pair = _COLUMN_PAIR_RE.match(line.text)
+        if pair and line.x0 < mid < line.x1:
+            left, right = int(pair.group(1)), int(pair.group(2))
+        single = _COLUMN_NUMBER_RE.match(line.text)
+        if single and _over_column_middle(page, line):
+            if (line.x0 + line.x1) / 2 < mid:
+                left = int(single.group(1))
+            else:
+                right = int(single.group(1))
+    return left, right
+
+
+def _over_column_middle(page: Page, line: Line) -> bool:
+    """Whether ``line`` is centred over the middle half of the text column it lies in."""
+    mid = page.width / 2
+    centre = (line.x0 + line.x1) / 2
+    side = [
+        other for other in page.lines
+        if len(other.text) > 20 and ((other.x1 <= mid + 2) if centre < mid else (other.x0 >= mid - 2))
+    ]
+    if not side:
+        return False
+    x0, x1 = min(other.x0 for other in side), max(other.x1 for other in side)
+    return x0 + 0.25 * (x1 - x0) <= centre <= x1 - 0.25 * (x1 - x0)
+
+
+def _settle_layouts(pages: list[Page], readings: dict[int, tuple[int | None, int | None]], notes: list[str]) -> None:
+    """Give every page what it prints about its location: the column numbers of a body
+    page, its gutter line numbering, the page number of its header or footer."""
+    columns, inferred = settle_columns(readings)
+    if inferred:
+        notes.append(f"inferred {inferred} column number(s) the OCR layer did not read, from the printed ones")
+    candidates = {
+        page.number: [
+            candidate
+            for line in page.furniture
+            if _near_edge(line.y, page.height)
+            for candidate in page_number_candidates(line.text)
+        ]
+        for page in pages
+        # A grant's body pages print columns, not pages; drawing sheets print sheet numbers.
+        if page.role != "drawing" and page.number not in columns
+    }
+    printed = settle_page_numbers(candidates)
+    for page in pages:
+        page.layout = PageLayout(
+            columns=columns.get(page.number),
+            lines=page.line_fit if page.number in columns else None,
+            printed_page=printed.get(page.number),
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -799,6 +935,12 @@ def _publication_date(front: Page) -> date | None:
 # Paragraphs
 
 
+# Where the printed lines of a text lie: (offset in the text where a line starts, its
+# place on the page), by offset. It maps a claim cut out of the claims text back to the
+# lines it was printed on.
+_Trace = list[tuple[int, Place]]
+
+
 @dataclass
 class _Para:
     lines: list[str]
@@ -806,6 +948,30 @@ class _Para:
     heading: bool = False
     indented: bool = False  # first line indented: a paragraph start, never a continuation
     text: str = ""
+    places: list[Place] = field(default_factory=list)  # where each of ``lines`` lies
+    trace: _Trace = field(default_factory=list)  # set with ``text``
+
+    def span(self) -> tuple[Place | None, Place | None]:
+        """Where the paragraph's first and last printed lines lie."""
+        return _place_at(self.trace, 0), _place_at(self.trace, len(self.text.rstrip()) - 1)
+
+
+def _place_at(trace: _Trace, offset: int) -> Place | None:
+    """Where the character at ``offset`` was printed: on the last line starting at or before it."""
+    if not trace:
+        return None
+    i = bisect_right([start for start, _ in trace], offset) - 1
+    return trace[max(i, 0)][1]
+
+
+def _slice_trace(trace: _Trace, start: int, end: int) -> _Trace:
+    """The trace of ``text[start:end]``, offsets relative to ``start``."""
+    out: _Trace = []
+    for i, (offset, place) in enumerate(trace):
+        line_end = trace[i + 1][0] if i + 1 < len(trace) else math.inf
+        if line_end > start and offset < end:
+            out.append((max(offset - start, 0), place))
+    return out
 
 
 def _is_heading_line(text: str) -> bool:
@@ -830,7 +996,7 @@ def _column_runs(page: Page) -> list[list[Line]]:
     return runs
 
 
-def _run_paragraphs(run: list[Line], page: int) -> list[_Para]:
+def _run_paragraphs(run: list[Line], page: Page) -> list[_Para]:
     """Split one column's lines into paragraphs: a blank line, an indented first line, a
     short line ending a sentence, a "[0012]" number, or an all-capitals heading."""
     body = [line for line in run if len(line.text) > 20] or run
@@ -862,11 +1028,11 @@ def _run_paragraphs(run: list[Line], page: int) -> list[_Para]:
             or (previous.text.endswith((".", ":")) and previous.x1 < right - 2.5 * previous.size)
         )
         if new and heading and paras and paras[-1].heading and previous and previous.y - line.y <= 1.8 * pitch:
-            paras[-1].lines.append(line.text)  # a heading set on two lines
-        elif new:
-            paras.append(_Para([line.text], page, heading=heading, indented=indented or heading))
-        else:
-            paras[-1].lines.append(line.text)
+            new = False  # a heading set on two lines
+        if new:
+            paras.append(_Para([], page.number, heading=heading, indented=indented or heading))
+        paras[-1].lines.append(line.text)
+        paras[-1].places.append(page.place(line))
         previous = line
     return paras
 
@@ -880,7 +1046,7 @@ def _paragraphs(pages: list[Page], vocab: frozenset[str], found: _Found) -> tupl
             run = [line for line in run if (page.number, id(line)) not in found.used]
             if not run:
                 continue
-            for i, para in enumerate(_run_paragraphs(run, page.number)):
+            for i, para in enumerate(_run_paragraphs(run, page)):
                 last = paras[-1] if paras else None
                 if (
                     i == 0
@@ -890,11 +1056,13 @@ def _paragraphs(pages: list[Page], vocab: frozenset[str], found: _Found) -> tupl
                     and continues(last.lines[-1], para.lines[0], bool(_PARA_NUMBER_RE.match(para.lines[0])))
                 ):
                     last.lines.extend(para.lines)  # a sentence running on into the next column
+                    last.places.extend(para.places)
                 else:
                     paras.append(para)
     rejoined = 0
     for para in paras:
-        para.text, n = join_lines(para.lines, vocab)
+        para.text, n, starts = _join_lines(para.lines, vocab)
+        para.trace = list(zip(starts, para.places))
         rejoined += n
     return paras, rejoined
 
@@ -909,6 +1077,8 @@ class _Claim:
     text: str
     page: int
     parent: int | None
+    first: Place | None = None  # where its first printed line lies
+    last: Place | None = None  # ... and its last
 
 
 def _split_claims(paras: list[_Para]) -> tuple[list[_Para], list[_Claim]]:
@@ -917,27 +1087,35 @@ def _split_claims(paras: list[_Para]) -> tuple[list[_Para], list[_Claim]]:
         match = _CLAIMS_INTRO_RE.search(para.text)
         if match is None or (match.start() > 0 and not para.text[match.end() - 1 : match.end()] == ":"):
             continue
-        rest = para.text[match.end() :].strip()
+        tail = para.text[match.end() :]
+        rest = tail.strip()
         if not re.match(r"^1\s*\.", rest) and not (i + 1 < len(paras) and re.match(r"^1\s*\.", paras[i + 1].text)):
             continue
         description = paras[:i]
         lead = para.text[: match.start()].strip()
         if lead:
-            description = description + [_Para([lead], para.page, text=lead)]
-        pieces = ([(rest, para.page)] if rest else []) + [(p.text, p.page) for p in paras[i + 1 :]]
+            lead_trace = _slice_trace(para.trace, 0, match.start())
+            description = description + [_Para([lead], para.page, text=lead, trace=lead_trace)]
+        rest_at = len(para.text) - len(tail.lstrip())
+        pieces = [(rest, para.page, _slice_trace(para.trace, rest_at, len(para.text)))] if rest else []
+        pieces += [(p.text, p.page, p.trace) for p in paras[i + 1 :]]
         claims = _number_claims(pieces)
         if claims:
             return description, claims
     return paras, []
 
 
-def _number_claims(pieces: list[tuple[str, int]]) -> list[_Claim]:
+def _number_claims(pieces: list[tuple[str, int, _Trace]]) -> list[_Claim]:
     """Cut the claims text at "1.", "2.", ... in sequence; a number out of sequence is
-    part of a claim ("a ratio of 2. 5" or a reference), not a new claim."""
+    part of a claim ("a ratio of 2. 5" or a reference), not a new claim. ``pieces``:
+    (text, page, trace) of the paragraphs after "What is claimed is"."""
     text = ""
     page_at: list[tuple[int, int]] = []  # (offset where a piece starts, its page)
-    for piece, page in pieces:
-        page_at.append((len(text) + (1 if text else 0), page))
+    trace: _Trace = []
+    for piece, page, piece_trace in pieces:
+        base = len(text) + (1 if text else 0)
+        page_at.append((base, page))
+        trace.extend((base + offset, place) for offset, place in piece_trace)
         text = f"{text}\n{piece}" if text else piece
     # The end mark of a grant, "* * * * *", which OCR often reads as "ck ck ck".
     text = re.split(r"\*\s*\*\s*\*\s*\*\s*\*|\s(?:c[kx]?\s+){2,}c[kx]?\s*$", text, flags=re.I)[0]
@@ -958,7 +1136,10 @@ def _number_claims(pieces: list[tuple[str, int]]) -> list[_Claim]:
         page = max((p for offset, p in page_at if offset <= start), default=pieces[0][1])
         parent = _PARENT_CLAIM_RE.search(body)
         parent_number = int(parent.group(1)) if parent and int(parent.group(1)) < number else None
-        claims.append(_Claim(number, body, page, parent_number))
+        stop = start + len(text[start:end].rstrip())
+        claims.append(
+            _Claim(number, body, page, parent_number, _place_at(trace, start), _place_at(trace, stop - 1))
+        )
     return claims
 
 
@@ -981,7 +1162,9 @@ def _identity(path: Path) -> tuple[str, str | None]:
 def _build_document(path: Path, name: str, doc_type: str, pages: list[Page]) -> Document:
     notes: list[str] = []
     _assign_roles(pages)  # before the headers go: "Page 2" and "Sheet 1 of 7" are the evidence
-    removed = _strip_headers(pages)
+    readings = {page.number: _column_reading(page) for page in pages if page.role == "body"}
+    removed = _strip_headers(pages)  # the column numbers go with them, so they were read first
+    _settle_layouts(pages, readings, notes)
     noise = _drop_noise(pages)
     vocab = vocabulary(line.text for page in pages for line in page.lines)
     doc_id, jurisdiction = _identity(path)
@@ -1035,6 +1218,7 @@ def _add_patent_sections(builder: TextBuilder, pages: list[Page], vocab: frozens
     description, claims = _split_claims(paras)
     if not abstract and not claims:
         return False, 0
+    layouts = {page.number: page.layout for page in pages}
     if abstract:
         builder.add("abstract", "abstract", abstract, page=1)
     for page in pages:
@@ -1045,7 +1229,7 @@ def _add_patent_sections(builder: TextBuilder, pages: list[Page], vocab: frozens
     drawings = sum(1 for page in pages if page.role == "drawing")
     if drawings:
         notes.append(f"skipped {drawings} drawing sheets (figure labels only)")
-    _add_description(builder, description)
+    _add_description(builder, description, layouts)
     for claim in claims:
         builder.add(
             "claim",
@@ -1054,13 +1238,14 @@ def _add_patent_sections(builder: TextBuilder, pages: list[Page], vocab: frozens
             page=claim.page,
             claim_number=claim.number,
             parent_claim=claim.parent,
+            location=location(claim.first, claim.last, layouts),
         )
     if body and not claims:
         notes.append("claims not found")
     return True, rejoined
 
 
-def _add_description(builder: TextBuilder, paras: list[_Para]) -> None:
+def _add_description(builder: TextBuilder, paras: list[_Para], layouts: dict[int, PageLayout]) -> None:
     heading: str | None = None
     per_page: Counter[int] = Counter()
     for para in paras:
@@ -1070,7 +1255,7 @@ def _add_description(builder: TextBuilder, paras: list[_Para]) -> None:
         per_page[para.page] += 1
         number = _PARA_NUMBER_RE.match(para.text)
         path = f"[{number.group(1)}]" if number else f"p. {para.page} ¶{per_page[para.page]}"
-        builder.add("description", path, para.text, page=para.page, heading=heading)
+        builder.add("description", path, para.text, page=para.page, heading=heading, location=location(*para.span(), layouts))
 
 
 def _add_page_sections(builder: TextBuilder, pages: list[Page], vocab: frozenset[str]) -> int:
