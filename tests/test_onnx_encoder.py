@@ -55,9 +55,9 @@ def test_vectors_are_normalised_float32(onnx_int8: OnnxEmbedder, texts: list[str
     assert onnx_int8.embed([]).shape == (0, 384)
 
 
-def test_agrees_with_fp32_torch(onnx_int8: OnnxEmbedder, real_embedder, texts: list[str]) -> None:
+def test_agrees_with_fp32_torch(onnx_int8: OnnxEmbedder, torch_embedder, texts: list[str]) -> None:
     ours = onnx_int8.embed(texts)
-    ref = real_embedder.embed(texts)
+    ref = torch_embedder.embed(texts)
     cosines = np.sum(ours * ref, axis=1)
     assert cosines.mean() >= 0.98, cosines
     assert cosines.min() >= 0.95, cosines
@@ -75,17 +75,17 @@ def test_agrees_with_fp32_torch(onnx_int8: OnnxEmbedder, real_embedder, texts: l
     assert (nearest(ours) == nearest(ref)).mean() >= 0.9
 
 
-def test_same_tokens_limits_and_a_different_model_id(onnx_int8: OnnxEmbedder, real_embedder, texts: list[str],
+def test_same_tokens_limits_and_a_different_model_id(onnx_int8: OnnxEmbedder, torch_embedder, texts: list[str],
                                                     tmp_path: Path) -> None:
-    assert onnx_int8.count_tokens(texts) == real_embedder.count_tokens(texts)
+    assert onnx_int8.count_tokens(texts) == torch_embedder.count_tokens(texts)
     assert onnx_int8.count_tokens([]) == []
-    assert onnx_int8.max_tokens == real_embedder.max_tokens == 256
-    assert onnx_int8.dimension == real_embedder.dimension
-    assert onnx_int8.model_id != real_embedder.model_id
-    assert onnx_int8.model_id == real_embedder.model_id + "+onnx-int8"
+    assert onnx_int8.max_tokens == torch_embedder.max_tokens == 256
+    assert onnx_int8.dimension == torch_embedder.dimension
+    assert onnx_int8.model_id != torch_embedder.model_id
+    assert onnx_int8.model_id == torch_embedder.model_id + "+onnx-int8"
     # An index built with the fp32 encoder refuses the int8 one (and the other way round).
     catalog = Catalog(tmp_path / "catalog.sqlite")
-    catalog.check_model(real_embedder.model_id, real_embedder.dimension)
+    catalog.check_model(torch_embedder.model_id, torch_embedder.dimension)
     with pytest.raises(IndexMismatch):
         catalog.check_model(onnx_int8.model_id, onnx_int8.dimension)
 

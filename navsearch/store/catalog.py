@@ -206,8 +206,10 @@ class Catalog:
             raise IndexMismatch(
                 f"index at {self.path.parent} was built with model {stored!r} "
                 f"(dimension {self.get_meta('dimension')}), but the configured model is {model_id!r} "
-                f"(dimension {dimension}); set NAVSEARCH_INDEX_DIR to a new folder or "
-                "NAVSEARCH_EMBEDDING__MODEL back to the index's model"
+                f"(dimension {dimension}); set NAVSEARCH_INDEX_DIR to a new folder, set "
+                "NAVSEARCH_EMBEDDING__MODEL and NAVSEARCH_EMBEDDING__BACKEND back to what built the "
+                "index (a '+onnx-int8' or '+onnx-fp32' suffix names an ONNX backend), or delete the "
+                "index folder (`make clean-index` for the default one) to rebuild it"
             )
 
     # --- files ------------------------------------------------------------------------
