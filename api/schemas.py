@@ -41,6 +41,9 @@ class PassageOut(BaseModel):
     start: int
     end: int
     page: int | None
+    location: str | None = Field(
+        default=None, description="Printed location in a patent PDF: 'col. 3, ll. 10-25', 'p. 3'."
+    )
     heading: str | None
     score: float
     dense_rank: int | None
@@ -82,6 +85,7 @@ class ChunkOut(BaseModel):
     start: int
     end: int
     page: int | None
+    location: str | None = None
     heading: str | None
     claim_number: int | None
     parent_claim: int | None

@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from navsearch.chunking.chunker import Chunker
-from navsearch.embedding.sentence_transformer import SentenceTransformerEmbedder
+from navsearch.embedding.base import Embedder
 from navsearch.ingest.patent_jsonl import parse_patent_jsonl
 from navsearch.retrieval.bm25 import Bm25Index
-from navsearch.service import NavSearch
-from navsearch.settings import DEFAULT_MODEL, Settings
+from navsearch.service import NavSearch, make_embedder
+from navsearch.settings import Settings
 from navsearch.store import vector_index
 from navsearch.store.catalog import Catalog
 from navsearch.types import Chunk, Document, chunk_id_for
@@ -52,9 +52,10 @@ def percentiles(ms: list[float]) -> dict[str, float]:
     }
 
 
-def ingest_overhead(embedder: SentenceTransformerEmbedder, patents: Path, n_docs: int, rounds: int) -> dict:
-    """Pipeline (parse, chunk, embed, store, publish) against model.encode on the same
-    chunk texts with the same batch size, alternating, in one run."""
+def ingest_overhead(embedder: Embedder, patents: Path, n_docs: int, rounds: int) -> dict:
+    """Pipeline (parse, chunk, embed, store, publish) against the bare encoder (the
+    embedder's own encode call, no navsearch around it) on the same chunk texts with the
+    same batch size, alternating, in one run."""
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "patents.jsonl"
         src.write_text("\n".join(patents.read_text().splitlines()[:n_docs]))
@@ -63,7 +64,7 @@ def ingest_overhead(embedder: SentenceTransformerEmbedder, patents: Path, n_docs
         bare, pipe = [], []
         for r in range(rounds):
             t0 = time.perf_counter()
-            embedder.model.encode(texts, batch_size=embedder.batch_size, normalize_embeddings=True)
+            embedder.embed(texts)
             bare.append(time.perf_counter() - t0)
             service = NavSearch(Settings(index_dir=Path(tmp) / f"idx{r}"), embedder=embedder)
             t0 = time.perf_counter()
@@ -82,13 +83,16 @@ def ingest_overhead(embedder: SentenceTransformerEmbedder, patents: Path, n_docs
         }
 
 
-def real_chunks(limit: int) -> list[tuple[str, str, str, bytes]]:
-    """(doc_id, path, text, vector) of real embedded chunks from the quality benchmark's indexes."""
+def real_chunks(limit: int, backend: str) -> list[tuple[str, str, str, bytes]]:
+    """(doc_id, path, text, vector) of real embedded chunks from the quality benchmarks'
+    indexes of this encoder backend (benchmarks/quality.py builds the torch ones,
+    benchmarks/encoder_quality.py the others)."""
     rows: list[tuple[str, str, str, bytes]] = []
-    for name in ("bench-obliqa", "bench-patsnap"):
+    suffix = "" if backend == "torch" else f"-{backend}"
+    for name in (f"bench-obliqa{suffix}", f"bench-patsnap{suffix}"):
         db = ROOT / "indexes" / name / "catalog.sqlite"
         if not db.exists():
-            raise SystemExit(f"{db} is missing: run benchmarks/quality.py first")
+            raise SystemExit(f"{db} is missing: run benchmarks/quality.py / encoder_quality.py first")
         con = sqlite3.connect(db)
         rows += con.execute("SELECT doc_id, path, text, vector FROM chunks ORDER BY id").fetchall()
         con.close()
@@ -193,13 +197,15 @@ def main() -> None:
     ap.add_argument("--skip-1m", action="store_true")
     ap.add_argument("--queries", type=int, default=200)
     args = ap.parse_args()
-    embedder = SentenceTransformerEmbedder(Settings().embedding.model or DEFAULT_MODEL)
+    settings = Settings()  # the default encoder, as `navsearch` runs it
+    embedder = make_embedder(settings)
     report: dict[str, object] = {}
     print("ingest overhead ...", flush=True)
     report["ingest"] = ingest_overhead(embedder, args.data / "patents/patsnap/patents.jsonl", 250, rounds=3)
     print(report["ingest"], flush=True)
     qs = [json.loads(line)["text"] for line in (args.data / "policy/obliqa/queries.dev.jsonl").read_text().splitlines()]
-    chunks = real_chunks(10_000)
+    chunks = real_chunks(10_000, settings.embedding.backend)
+    report["encoder"] = embedder.model_id
     with tempfile.TemporaryDirectory() as tmp:
         for scale in (10_000, 100_000):
             print(f"search latency at {scale} chunks ...", flush=True)

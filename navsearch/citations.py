@@ -24,14 +24,20 @@ def document_label(meta: dict[str, Any]) -> str:
 
 def cite(meta: dict[str, Any], chunk: Chunk) -> str:
     """e.g. ``Circular of ... Pilot Project, G. ZH. F. G. Z. [2013] No. 27, IV.i.3``,
-    ``35 U.S.C. § 102(a)(1)``, ``US8926509B2, claim 3``."""
+    ``35 U.S.C. § 102(a)(1)``, ``US8926509B2, claim 3``, ``US9545412, [0012], col. 3, ll. 10-25``.
+
+    A patent PDF's passage is cited by where it is printed (column and line, or the
+    printed page number) when the parser found that; the viewer's physical page is the
+    fallback, since it is not what the document prints."""
     label = document_label(meta)
     path = chunk.path
     if path.startswith("§"):
         out = f"{label} {path}"  # "35 U.S.C. § 102(a)(1)"
     else:
         out = f"{label}, {path}"
-    if chunk.page is not None:
+    if chunk.location:
+        out += f", {chunk.location}"
+    elif chunk.page is not None:
         out += f", p. {chunk.page}"
     return out
 

@@ -78,7 +78,7 @@ class Indexer:
         self.chunker = chunker
         self.index_dir = index_dir
         self.chunker_key = (
-            f"{embedder.model_id}|max_tokens={chunker.max_tokens}|overlap={chunker.overlap_tokens}|v2"
+            f"{embedder.model_id}|max_tokens={chunker.max_tokens}|overlap={chunker.overlap_tokens}|v3"
         )
 
     def _source_name(self, path: Path, roots: Sequence[Path]) -> str:

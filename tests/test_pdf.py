@@ -17,8 +17,20 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader, PdfWriter
 
+from navsearch.chunking.chunker import Chunker
+from navsearch.citations import cite
 from navsearch.errors import NoTextLayer, ParseError
 from navsearch.ingest.pdf import join_lines, parse_pdf, pdf_has_text_layer
+from navsearch.ingest.pdf_locations import (
+    LineFit,
+    PageLayout,
+    Place,
+    fit_line_numbers,
+    location,
+    page_number_candidates,
+    settle_columns,
+    settle_page_numbers,
+)
 from navsearch.types import Document
 
 DATA = Path(__file__).parent / "data" / "pdf"
@@ -297,3 +309,181 @@ def test_numbered_paragraphs_keep_their_numbers(tmp_path: Path) -> None:
         ("claim", "claim 1", 2),
     ]
     assert doc.sections[3].text == "[0002] The spring is held in a housing that protects it."
+
+
+# ---------------------------------------------------------------------------
+# Printed locations: column and line of a US grant, printed page numbers
+#
+# US8427103.pdf holds pages 1, 13 and 14 of the grant. Read by hand from its text layer
+# with pypdf alone (extract_text(visitor_text=...); y in points, up), line = the mark's
+# number plus the distance below it in line pitches (the marks are 9.98 points apart):
+#   page 2 (the grant's page 13): "10" printed over the right column, nothing read over
+#     the left one (so it is column 9). Left column: mark 35 at y 361.7; "What is claimed
+#     is:" at y 351.6 (line 36.0), "1. A charging device" at y 340.2 (37.2). Right column:
+#     mark 10 at y 611.3; "signal terminal." ending claim 1 at y 637.0 (7.4), "2. A
+#     charging device" at y 626.5 (8.5; it is also the 8th line counted from the top of
+#     the column), "connection terminal connected first." ending claim 2 at y 351.6
+#     (36.0), "4. The charging device" at y 51.1 (mark 65 at y 62.2: 66.1).
+#   page 3 (the grant's page 14): "11" and "12" printed over the columns; claim 4 ends
+#     with "rion." at y 680.2 (3.1); "5. The charging device" at y 668.4 (4.3); claim 5
+#     ends with "simultaneously." one line below the line at y 626.2 (pypdf gives the two
+#     lines as one run; the parser reads its baseline at y 617.3: 9.4).
+# The OCR layer's baselines wander by a point or two, so a line found half-way between
+# two numbers (claim 6 starts at 10.53) could be either; such lines are not asserted.
+
+
+def _section(doc: Document, path: str):
+    return next(s for s in doc.sections if s.path == path)
+
+
+def test_grant_claims_are_located_by_column_and_line() -> None:
+    doc = _doc("US8427103")
+    assert _section(doc, "claim 1").location == "col. 9, l. 37 - col. 10, l. 7"
+    assert _section(doc, "claim 2").location == "col. 10, ll. 8-36"
+    assert _section(doc, "claim 4").location == "col. 10, l. 66 - col. 11, l. 3"
+    assert _section(doc, "claim 5").location == "col. 11, ll. 4-9"
+    # The physical page stays what it was: the page the claim starts on.
+    assert [(s.path, s.page) for s in doc.sections if s.path in ("claim 4", "claim 5")] == [
+        ("claim 4", 2),
+        ("claim 5", 3),
+    ]
+    assert "inferred 1 column number(s) the OCR layer did not read, from the printed ones" in doc.notes
+
+
+def test_grant_description_is_located_and_front_page_is_not() -> None:
+    doc = _doc("US8427103")
+    last = [s for s in doc.sections if s.kind == "description"][-1]
+    assert last.text.startswith("The present invention is not limited to the embodiments")
+    assert last.location == "col. 9, ll. 18-35"  # ends on the line above "What is claimed is:" (36)
+    assert all(s.location is not None for s in doc.sections if s.kind in ("description", "claim"))
+    assert [s.location for s in doc.sections if s.kind in ("abstract", "text")] == [None, None]
+
+
+@pytest.mark.parametrize("pid", ["US11029680", "US9545412", "US20090043621A1"])
+def test_front_pages_print_no_location(pid: str) -> None:
+    # These files hold the front page and its continuation ("Page 2") or a drawing sheet:
+    # no description or claims, so nothing is located, and nothing is invented.
+    assert all(s.location is None for s in _doc(pid).sections)
+
+
+def test_citation_uses_the_printed_location() -> None:
+    doc = _doc("US8427103")
+    chunks = Chunker(lambda texts: [len(t.split()) + 2 for t in texts], max_tokens=512).chunk(doc)
+    meta = {"doc_type": "patent", "number": doc.number, "doc_id": doc.doc_id}
+    by_path = {c.path: c for c in chunks}
+    assert by_path["claim 5"].location == "col. 11, ll. 4-9"
+    assert cite(meta, by_path["claim 5"]) == "US8427103, claim 5, col. 11, ll. 4-9"
+    # Without a printed location the physical page is cited, as before.
+    assert cite(meta, by_path["abstract"]) == "US8427103, abstract, p. 1"
+
+
+def test_long_section_pieces_carry_the_section_location() -> None:
+    doc = _doc("US8427103")
+    chunks = Chunker(lambda texts: [len(t.split()) + 2 for t in texts], max_tokens=40, overlap_tokens=8).chunk(doc)
+    pieces = [c for c in chunks if c.path == "claim 1"]
+    assert len(pieces) > 1
+    assert {c.location for c in pieces} == {"col. 9, l. 37 - col. 10, l. 7"}
+
+
+APP_FRONT = [
+    (72, 740, "(19) United States"),
+    (72, 725, "(12) Patent Application Publication"),
+    (72, 705, "(43) Pub. Date: Jan. 2, 2014"),
+    (72, 680, "(54) WIDGET WITH A SPRING"),
+    (72, 640, "(57) ABSTRACT"),
+    (72, 625, "A widget has a spring held in a housing."),
+]
+_FILLER = "the spring of the widget is held in a housing that protects it from dust and wear".split()
+
+
+def _app_page(printed: int | None, lines: dict[int, tuple[float, str]]) -> list[tuple[float, float, str]]:
+    """A two-column body page of an application publication: the running header, the
+    printed page number centred under it, 25 lines a column (``lines`` replaces some,
+    by index: 0-24 left, 25-49 right)."""
+    out: list[tuple[float, float, str]] = [(72, 760, "US 2014/0001234 A1"), (460, 760, "Jan. 2, 2014")]
+    if printed is not None:
+        out.append((303, 745, str(printed)))
+    for i in range(50):
+        x, y = (72 if i < 25 else 320), 700 - 12 * (i % 25)
+        text = " ".join(_FILLER[i % 5 :][:5])
+        if i in lines:
+            x, text = lines[i]
+        out.append((x, y, text))
+    return out
+
+
+def test_application_paragraphs_are_located_by_printed_page(tmp_path: Path) -> None:
+    pages = [
+        APP_FRONT,
+        # "5" centred under the header is where gutter line numbers sit: it must still be
+        # read as the page number.
+        _app_page(5, {0: (72, "[0001] The widget has a spring"), 10: (72, "[0002] The spring is held in a")}),
+        _app_page(6, {0: (72, "and wear of the widget."), 1: (72, "[0003] The housing of the widget")}),
+        _app_page(
+            None, {0: (72, "held in it."), 1: (90, "What is claimed is:"), 2: (90, "1. A widget comprising a spring")}
+        ),
+    ]
+    path = tmp_path / "US20140001234A1.pdf"
+    path.write_bytes(_pdf(pages))
+    (doc,) = parse_pdf(path)
+    located = [(s.path, s.page, s.location) for s in doc.sections if s.kind in ("description", "claim")]
+    assert located == [
+        ("[0001]", 2, "p. 5"),
+        ("[0002]", 2, "pp. 5-6"),  # runs on to the top of the next page
+        ("[0003]", 3, "p. 6"),
+        ("claim 1", 4, None),  # the page prints no number: none is invented
+    ]
+
+
+def test_synthetic_patent_is_located_by_its_footer_page_numbers(synthetic: Path) -> None:
+    (doc,) = parse_pdf(synthetic, source="US1234567.pdf")
+    # Its pages print "2" and "3" at the bottom: a footer page number on two pages.
+    assert {s.path: s.location for s in doc.sections if s.kind == "claim"} == {
+        "claim 1": "p. 2",
+        "claim 2": "p. 2",
+        "claim 3": "p. 3",
+    }
+
+
+def test_fit_line_numbers_ignores_numerals_near_the_gutter() -> None:
+    marks = [(5, 660.0), (10, 610.0), (15, 560.0), (30, 590.0), (20, 510.0)]  # "30": "battery 30"
+    fit, off = fit_line_numbers(marks, pitch=10.0)
+    assert off == [3]
+    assert fit is not None and (fit.line_at(700.0), fit.line_at(600.0), fit.line_at(41.0)) == (1, 11, 67)
+    assert fit_line_numbers([(10, 610.0), (15, 600.0)], pitch=10.0) == (None, [0, 1])  # 5 lines in 10 points
+    assert fit_line_numbers([(10, 610.0)], pitch=10.0) == (None, [0])
+
+
+def test_settle_columns_infers_only_from_printed_numbers() -> None:
+    readings = {9: (1, 2), 10: (None, 4), 11: (None, None), 12: (7, 8), 13: (9, 12), 14: (None, None), 15: (None, 7)}
+    settled, inferred = settle_columns(readings)
+    # 10: from its right column; 11: both neighbours agree; 13: "12" breaks the pairing,
+    # a misreading; 14: no neighbour after it to agree; 15: a right column is never odd.
+    assert settled == {9: (1, 2), 10: (3, 4), 11: (5, 6), 12: (7, 8)}
+    assert inferred == 3
+
+
+def test_page_numbers_need_confirmation_unless_explicit() -> None:
+    assert page_number_candidates("US 2009/0043621 A1 Feb. 12, 2009 3") == [(3, False)]
+    assert page_number_candidates("U.S. Patent Nov. 30, 2021 Sheet 1 of 7 US 11,190,026 B2") == []
+    assert page_number_candidates("Page 2") == [(2, True)]
+    assert page_number_candidates("1/8") == [(1, True)]
+    assert page_number_candidates("9/8") == []
+    # One bare number on one page is not enough; the same offset on two pages is.
+    assert settle_page_numbers({4: [(17, False)]}) == {}
+    assert settle_page_numbers({4: [(3, False), (2009, False)], 5: [(4, False), (2009, False)], 6: []}) == {4: 3, 5: 4}
+    assert settle_page_numbers({2: [(2, True)]}) == {2: 2}
+
+
+def test_location_strings() -> None:
+    fit = LineFit(intercept=70.0, slope=-0.1)  # line 1 at y 690, line 65 at y 50
+    grant = {3: PageLayout(columns=(5, 6), lines=fit), 4: PageLayout(columns=(7, 8))}
+    assert location(Place(3, 0, 600.0), Place(3, 0, 450.0), grant) == "col. 5, ll. 10-25"
+    assert location(Place(3, 0, 600.0), Place(3, 0, 600.0), grant) == "col. 5, l. 10"
+    assert location(Place(3, 0, 100.0), Place(3, 1, 650.0), grant) == "col. 5, l. 60 - col. 6, l. 5"
+    assert location(Place(4, 0, 600.0), Place(4, 0, 450.0), grant) == "col. 7"  # no gutter marks read
+    assert location(Place(4, 0, 600.0), Place(4, 1, 450.0), grant) == "cols. 7-8"
+    printed = {2: PageLayout(printed_page=3), 3: PageLayout(printed_page=4), 4: PageLayout()}
+    assert location(Place(2, 0, 600.0), Place(3, 0, 450.0), printed) == "pp. 3-4"
+    assert location(Place(4, 0, 600.0), Place(4, 0, 450.0), printed) is None
+    assert location(None, None, printed) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from navsearch.service import NavSearch
 from navsearch.settings import Settings
 from navsearch.retrieval.bm25 import Bm25Index
 from navsearch.store import vector_index
-from navsearch.types import Filters
+from navsearch.store.catalog import Catalog
+from navsearch.types import Chunk, Document, Filters
 
 
 def test_ingest_search_and_document(fake_service: NavSearch, small_corpus: Path) -> None:
@@ -229,3 +231,49 @@ def test_ivf_above_the_threshold_agrees_with_exact_search(tmp_path: Path) -> Non
     allowed = ids[::7]
     got = approx.search(vectors[0], 5, allowed=allowed, nprobe=282)
     assert got and all(i in set(allowed) for i, _ in got)
+
+
+# The chunks table as it was before chunks had a printed location (navsearch up to v2).
+_CHUNKS_BEFORE_LOCATION = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES('schema_version', '1');
+CREATE TABLE documents(
+    doc_id TEXT PRIMARY KEY, doc_type TEXT NOT NULL, title TEXT, number TEXT, source TEXT NOT NULL,
+    content_hash TEXT NOT NULL, chunker TEXT NOT NULL,
+    publication_date TEXT, application_date TEXT, priority_date TEXT,
+    jurisdiction TEXT, language TEXT, ipc_flat TEXT NOT NULL, cpc TEXT, issuer TEXT, assignee TEXT,
+    family TEXT, cited TEXT, notes TEXT, text TEXT NOT NULL
+);
+CREATE TABLE chunks(
+    id INTEGER PRIMARY KEY,
+    chunk_id TEXT NOT NULL UNIQUE,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+    ordinal INTEGER NOT NULL, kind TEXT NOT NULL, path TEXT NOT NULL, heading TEXT,
+    context TEXT NOT NULL, text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    page INTEGER, claim_number INTEGER, parent_claim INTEGER,
+    vector BLOB NOT NULL
+);
+INSERT INTO documents VALUES('US1', 'patent', 'WIDGET', 'US1', 'US1.pdf', 'h', 'model|v2',
+    NULL, NULL, NULL, 'US', 'en', ' ', '[]', NULL, NULL, '[]', '[]', '[]', 'A widget.');
+INSERT INTO chunks VALUES(1, 'c1', 'US1', 0, 'claim', 'claim 1', NULL, '', 'A widget.', 0, 9, 2, 1, NULL, x'00');
+"""
+
+
+def test_catalog_before_locations_is_migrated(tmp_path: Path) -> None:
+    path = tmp_path / "catalog.sqlite"
+    with sqlite3.connect(path) as con:
+        con.executescript(_CHUNKS_BEFORE_LOCATION)
+    catalog = Catalog(path)
+    columns = [row[1] for row in catalog.con.execute("PRAGMA table_info(chunks)")]
+    assert columns[-1] == "location"
+    _, _, chunks = catalog.document("US1")
+    assert [(c.path, c.page, c.location) for c in chunks] == [("claim 1", 2, None)]
+    catalog.close()
+    Catalog(path).close()  # opening it again adds nothing twice
+
+    doc = Document(doc_id="US2", doc_type="patent", title=None, text="A gadget.", sections=[], source="US2.pdf")
+    chunk = Chunk("c2", "US2", 0, "claim", "claim 1", "A gadget.", 0, 9, page=3, location="col. 5, ll. 10-12")
+    catalog = Catalog(path)
+    with catalog.transaction() as con:
+        catalog.put_document(con, doc, "model|v3", [chunk], {"c2": b"\x00\x00\x80\x3f"})
+    assert catalog.document("US2")[2][0].location == "col. 5, ll. 10-12"

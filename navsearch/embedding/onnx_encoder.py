@@ -278,6 +278,9 @@ class OnnxEmbedder:
         if threads:
             options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # ONNX Runtime's idle workers spin for a while after each run; in a search they
+        # would take the cores FAISS and numpy need right after the query is encoded.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(self.onnx_path), options, providers=["CPUExecutionProvider"])
         self._pad_id = int(self.tokenizer.pad_token_id or 0)
         self._lock = threading.Lock()

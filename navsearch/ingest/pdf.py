@@ -475,7 +475,10 @@ def _drop_gutter_numbers(words: list[Word], width: float) -> tuple[list[Word], b
 
     Two columns: almost no word straddles the middle, and both halves carry text."""
     mid = width / 2
-    body = [w for w in words if not _is_gutter_number(w, mid)]
+    body: list[Word] = []
+    marks: list[Word] = []
+    for word in words:
+        (marks if _is_gutter_number(word, mid) else body).append(word)
     straddling = sum(1 for w in body if w.x0 < mid - 2 and w.x1 > mid + 2)
     left = sum(1 for w in body if w.x1 <= mid + 2)
     right = len(body) - left - straddling
@@ -483,9 +486,7 @@ def _drop_gutter_numbers(words: list[Word], width: float) -> tuple[list[Word], b
     two_column = columnar and len(body) >= 40 and min(left, right) >= 0.15 * len(body)
     # A columnar page with text in one column only (the last page of the claims) still
     # has the gutter numbers; a one-column page keeps every word.
-    if not columnar:
-        return words, two_column, []
-    return body, two_column, [w for w in words if _is_gutter_number(w, mid)]
+    return (body, two_column, marks) if columnar else (words, two_column, [])
 
 
 def _lines(words: list[Word], width: float, two_column: bool) -> list[Line]:
@@ -1255,7 +1256,8 @@ def _add_description(builder: TextBuilder, paras: list[_Para], layouts: dict[int
         per_page[para.page] += 1
         number = _PARA_NUMBER_RE.match(para.text)
         path = f"[{number.group(1)}]" if number else f"p. {para.page} ¶{per_page[para.page]}"
-        builder.add("description", path, para.text, page=para.page, heading=heading, location=location(*para.span(), layouts))
+        where = location(*para.span(), layouts)
+        builder.add("description", path, para.text, page=para.page, heading=heading, location=where)
 
 
 def _add_page_sections(builder: TextBuilder, pages: list[Page], vocab: frozenset[str]) -> int:

@@ -15,6 +15,7 @@ it); otherwise it is None.
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 from collections import Counter
@@ -49,7 +50,8 @@ class LineFit:
 
     def line_at(self, y: float) -> int:
         """The printed line number of a line whose baseline is at ``y`` (line 1 at the least)."""
-        return max(1, round(self.intercept + self.slope * y))
+        # Half up, not Python's half to even: the same position always gets the same line.
+        return max(1, math.floor(self.intercept + self.slope * y + 0.5))
 
 
 @dataclass(frozen=True)
@@ -238,7 +240,7 @@ def location(first: Place | None, last: Place | None, layouts: Mapping[int, Page
         return None
     start, end = layouts.get(first.page, PageLayout()), layouts.get(last.page, PageLayout())
     if start.columns is not None:
-        return _column_location(first, last, start, end)
+        return _column_location(first, last, start.columns[first.column], start, end)
     if start.printed_page is None:
         return None
     if end.printed_page is None or end.printed_page == start.printed_page:
@@ -246,9 +248,7 @@ def location(first: Place | None, last: Place | None, layouts: Mapping[int, Page
     return f"pp. {start.printed_page}-{end.printed_page}"
 
 
-def _column_location(first: Place, last: Place, start: PageLayout, end: PageLayout) -> str:
-    assert start.columns is not None
-    column = start.columns[first.column]
+def _column_location(first: Place, last: Place, column: int, start: PageLayout, end: PageLayout) -> str:
     line = start.lines.line_at(first.y) if start.lines else None
     if end.columns is None:
         return _endpoint(column, line)  # the end's column was not printed: cite where it starts

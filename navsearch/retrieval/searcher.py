@@ -131,6 +131,7 @@ class Searcher:
                 dense_rank=f.ranks.get("dense"),
                 lexical_rank=f.ranks.get("lexical"),
                 citation=cite(meta, s.chunk),
+                location=s.chunk.location,
             )
             for f, s in items
         )

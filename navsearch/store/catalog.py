@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS chunks(
     ordinal INTEGER NOT NULL, kind TEXT NOT NULL, path TEXT NOT NULL, heading TEXT,
     context TEXT NOT NULL, text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
     page INTEGER, claim_number INTEGER, parent_claim INTEGER,
-    vector BLOB NOT NULL
+    vector BLOB NOT NULL,
+    location TEXT
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ordinal);
 CREATE TABLE IF NOT EXISTS failures(path TEXT PRIMARY KEY, step TEXT NOT NULL, error TEXT NOT NULL, at TEXT NOT NULL);
@@ -55,8 +56,11 @@ DOC_COLUMNS = (
 )
 CHUNK_COLUMNS = (
     'id, chunk_id, doc_id, ordinal, kind, path, heading, context, text, start, "end", page,'
-    " claim_number, parent_claim"
+    " claim_number, parent_claim, location"
 )
+# Columns added to a table after its first release: (table, column, type). A catalog
+# created before gets them in Catalog.__init__ (its rows read None there).
+ADDED_COLUMNS = (("chunks", "location", "TEXT"),)
 
 
 @dataclass(frozen=True)
@@ -86,8 +90,17 @@ def _row_to_chunk(row: sqlite3.Row) -> StoredChunk:
             claim_number=row["claim_number"],
             parent_claim=row["parent_claim"],
             context=row["context"],
+            location=row["location"],
         ),
     )
+
+
+def _add_missing_columns(con: sqlite3.Connection) -> None:
+    """Migrate a catalog created before a column existed (see ADDED_COLUMNS)."""
+    for table, column, sql_type in ADDED_COLUMNS:
+        present = {row[1] for row in con.execute(f"PRAGMA table_info({table})")}
+        if column not in present:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
 
 
 def doc_meta(row: sqlite3.Row) -> dict[str, Any]:
@@ -145,6 +158,7 @@ class Catalog:
                     f"{path} has schema version {stored[0]}, this navsearch expects {SCHEMA_VERSION}; "
                     "rebuild the index into a new index_dir"
                 )
+            _add_missing_columns(con)  # inside the write lock: two processes never both add one
 
     @property
     def con(self) -> sqlite3.Connection:
@@ -282,11 +296,11 @@ class Catalog:
             ),
         )
         con.executemany(
-            f"INSERT INTO chunks({CHUNK_COLUMNS[4:]}, vector) VALUES({','.join('?' * 14)})",
+            f"INSERT INTO chunks({CHUNK_COLUMNS[4:]}, vector) VALUES({','.join('?' * 15)})",
             [
                 (
                     c.chunk_id, c.doc_id, c.ordinal, c.kind, c.path, c.heading, c.context, c.text, c.start,
-                    c.end, c.page, c.claim_number, c.parent_claim, vectors[c.chunk_id],
+                    c.end, c.page, c.claim_number, c.parent_claim, c.location, vectors[c.chunk_id],
                 )
                 for c in chunks
             ],
