@@ -26,6 +26,7 @@ from navsearch.ingest.pdf_locations import (
     PageLayout,
     Place,
     fit_line_numbers,
+    gutter_line_marks,
     location,
     page_number_candidates,
     settle_columns,
@@ -385,6 +386,39 @@ def test_long_section_pieces_carry_the_section_location() -> None:
     assert {c.location for c in pieces} == {"col. 9, l. 37 - col. 10, l. 7"}
 
 
+# US11190026.pdf holds pages 1 and 17 of the grant. Page 17 (its physical page 2,
+# columns 11 and 12) prints the gutter line numbers 5, 10, ... 65 at x 299-308 and,
+# beside the gutter at the start of lines of the right column (x 311-324), reference
+# numerals that are multiples of 5 too: "50% state of charge" (y 639.6), "battery" /
+# "30 may be" (y 440.4), "vehicle" / "10, the lead-acid" (y 170.5).
+
+
+def _numerals(text: str) -> Counter[str]:
+    return Counter(re.findall(r"\d+(?:[.,]\d+)*", text))
+
+
+def test_reference_numerals_beside_the_gutter_stay_in_the_text() -> None:
+    doc = _doc("US11190026")
+    text = "\n".join(s.text for s in doc.sections if s.page == 2)
+    assert "volts, at 50% state of charge may have a voltage of 12.2 volts, and at 100% state" in text
+    assert "the first battery 28 and the second battery 30 may be partial voltage matched when" in text
+    assert "coupled to the vehicle 10, the lead-acid battery 28 and the second battery 30 are" in text
+    # The line numbers are still gone: the page prints each of 5, 10, ... 65 once more
+    # than the parsed text holds it (once in the gutter).
+    printed = _numerals(PdfReader(DATA / "US11190026.pdf").pages[1].extract_text())
+    parsed = _numerals(text)
+    assert {n: printed[str(n)] - parsed[str(n)] for n in range(5, 70, 5)} == {n: 1 for n in range(5, 70, 5)}
+    # ... and still locate the page's paragraphs.
+    paragraph = next(s for s in doc.sections if "second battery 30 may be partial" in s.text)
+    assert paragraph.location == "col. 12, ll. 15-45"
+
+
+@pytest.mark.parametrize("pid", ["US11190026", "US8427103"])
+def test_gutter_line_numbers_stay_out_of_the_text(pid: str) -> None:
+    text = _doc(pid).text
+    assert not re.search(r"(?<![\d.,])(?:5 10|10 15|15 20|55 60|60 65)(?![\d.,%])", text)
+
+
 APP_FRONT = [
     (72, 740, "(19) United States"),
     (72, 725, "(12) Patent Application Publication"),
@@ -452,6 +486,25 @@ def test_fit_line_numbers_ignores_numerals_near_the_gutter() -> None:
     assert fit is not None and (fit.line_at(700.0), fit.line_at(600.0), fit.line_at(41.0)) == (1, 11, 67)
     assert fit_line_numbers([(10, 610.0), (15, 600.0)], pitch=10.0) == (None, [0, 1])  # 5 lines in 10 points
     assert fit_line_numbers([(10, 610.0)], pitch=10.0) == (None, [0])
+
+
+def test_gutter_line_marks_are_on_the_numbering_and_on_the_gutter_axis() -> None:
+    # (number, y, x0, x1). The marks are centred at x 303; "30" ("battery 30") starts a
+    # line of the right column; "10" at y 600.5, a table cell ending a line of the left
+    # column, is within a line of where the numbering puts 10 but not on the gutter's axis.
+    marks = [
+        (5, 660.0, 300.0, 305.5),
+        (10, 610.0, 299.0, 308.0),
+        (15, 560.0, 299.0, 307.7),
+        (30, 590.0, 311.3, 323.9),
+        (20, 510.0, 298.6, 308.3),
+        (10, 600.5, 292.1, 301.4),
+    ]
+    fit, text = gutter_line_marks(marks, pitch=10.0)
+    assert text == [3, 5]
+    # The table cell does not pull the numbering: it is fitted to the marks alone.
+    assert fit == fit_line_numbers([(n, y) for n, y, _, _ in marks[:3] + marks[4:5]], pitch=10.0)[0]
+    assert gutter_line_marks([(10, 610.0, 299.0, 308.0)], pitch=10.0) == (None, [0])
 
 
 def test_settle_columns_infers_only_from_printed_numbers() -> None:

@@ -48,7 +48,7 @@ from navsearch.ingest.pdf_locations import (
     LineFit,
     PageLayout,
     Place,
-    fit_line_numbers,
+    gutter_line_marks,
     location,
     page_number_candidates,
     settle_columns,
@@ -432,11 +432,26 @@ def _read_pages(reader: PdfReader, name: str) -> list[Page]:
             ]
             pages.append(Page(number, width, height, lines))
             continue
-        words, two_column, marks = _drop_gutter_numbers(words, width)
-        fit, strays = fit_line_numbers([(int(w.text), w.y) for w in marks], _baseline_pitch(words, width))
-        if fit is None:
-            # No line numbering here: a centred page number ("5", "10") looked like a mark.
-            words = words + [marks[i] for i in strays if _near_edge(marks[i].y, height)]
+        words, two_column, candidates = _drop_gutter_numbers(words, width)
+        fit, text = gutter_line_marks(
+            [(int(w.text), w.y, w.x0, w.x1) for w in candidates], _baseline_pitch(words, width)
+        )
+        if fit is not None:
+            # Numerals off the numbering are the text's own ("battery 30" at the start of
+            # a line of the right column): they go back into their lines.
+            kept = [candidates[i] for i in text]
+        else:
+            # No numbering fitted (too few marks, as on a last page of claims): every
+            # numeral at the gutter is taken for a line number, except one near the top or
+            # bottom edge, which is a centred page number ("5", "10").
+            kept = [w for w in candidates if _near_edge(w.y, height)]
+            dropped = [w.text for w in candidates if not _near_edge(w.y, height)]
+            if dropped:
+                log.debug(
+                    "%s: page %d: no gutter line numbering fitted; dropped %s as line numbers",
+                    name, number, " ".join(dropped),
+                )
+        words = words + kept
         pages.append(Page(number, width, height, _lines(words, width, two_column), two_column, line_fit=fit))
     return pages
 
@@ -461,7 +476,9 @@ def _baseline_pitch(words: list[Word], width: float) -> float | None:
 
 
 def _is_gutter_number(word: Word, mid: float) -> bool:
-    """Line numbers printed between the columns of a patent (5, 10, ... 65)."""
+    """A numeral that may be a line number printed between the columns of a patent (5,
+    10, ... 65): a multiple of 5 near the middle. Reference numerals of the text look the
+    same; only the fit to the page's numbering tells them apart."""
     if not re.fullmatch(r"\d{1,2}", word.text):
         return False
     value = int(word.text)
@@ -469,9 +486,10 @@ def _is_gutter_number(word: Word, mid: float) -> bool:
 
 
 def _drop_gutter_numbers(words: list[Word], width: float) -> tuple[list[Word], bool, list[Word]]:
-    """Decide whether the page has two columns, and drop the gutter's line numbers if so.
-    Returns the words kept, whether the page has two columns, and the numbers dropped
-    (kept for the printed line numbers of citations).
+    """Decide whether the page has two columns, and set aside the numerals that may be
+    the gutter's line numbers if so. Returns the other words, whether the page has two
+    columns, and the numerals set aside: the caller fits them to the page's line
+    numbering (gutter_line_marks) and puts back those that are text ("battery 30").
 
     Two columns: almost no word straddles the middle, and both halves carry text."""
     mid = width / 2

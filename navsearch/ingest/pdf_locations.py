@@ -28,6 +28,7 @@ __all__ = [
     "PageLayout",
     "Place",
     "fit_line_numbers",
+    "gutter_line_marks",
     "location",
     "page_number_candidates",
     "settle_columns",
@@ -39,6 +40,12 @@ __all__ = [
 MAX_MARK_RESIDUAL = 1.5
 # The numbering's line pitch must match the text's own baseline pitch this closely.
 PITCH_TOLERANCE = 0.2
+# A line number is centred on the gutter's x: within this many widths of a mark (and at
+# least MIN_MARK_OFFSET points) of the median centre of the marks on the fit. A numeral
+# of the text stands in a column, beside the gutter ("battery 30" starting a line of
+# the right column), never on its axis.
+MAX_MARK_OFFSET = 0.5
+MIN_MARK_OFFSET = 2.0
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,38 @@ def fit_line_numbers(marks: Sequence[tuple[int, float]], pitch: float | None) ->
     fit = _least_squares([marks[i] for i in kept])
     if fit is None or not _pitch_matches(fit, pitch):
         return None, everything
+    return fit, [i for i in everything if i not in kept]
+
+
+def gutter_line_marks(
+    marks: Sequence[tuple[int, float, float, float]], pitch: float | None
+) -> tuple[LineFit | None, list[int]]:
+    """Which numerals near a page's gutter are its printed line numbers.
+
+    ``marks``: ``(number, y, x0, x1)`` of every numeral that may be one (a multiple of 5
+    near the middle of the page). A numeral is a line number when it is on the fitted
+    numbering (its number is the right one for its y, within MAX_MARK_RESIDUAL lines)
+    and centred on the gutter's x, where the other line numbers stand. Returns the fit
+    (None when the page has no numbering: fewer than two agreeing marks, or not spaced
+    by the text's ``pitch``) and the indices of the numerals that are not line numbers
+    (all of them when there is no fit: the caller decides what those are).
+    """
+    everything = list(range(len(marks)))
+    fit, off = fit_line_numbers([(n, y) for n, y, _, _ in marks], pitch)
+    if fit is None:
+        return None, everything
+    on = [i for i in everything if i not in off]
+    centre = statistics.median((marks[i][2] + marks[i][3]) / 2 for i in on)
+    width = statistics.median(marks[i][3] - marks[i][2] for i in on)
+    reach = max(MIN_MARK_OFFSET, MAX_MARK_OFFSET * width)
+    aligned = [i for i in on if abs((marks[i][2] + marks[i][3]) / 2 - centre) <= reach]
+    if len(aligned) < len(on):
+        # A numeral of the text happened to fit the numbering: fit again without it.
+        fit, off = fit_line_numbers([(marks[i][0], marks[i][1]) for i in aligned], pitch)
+        if fit is None:
+            return None, everything
+        aligned = [i for k, i in enumerate(aligned) if k not in off]
+    kept = set(aligned)
     return fit, [i for i in everything if i not in kept]
 
 
