@@ -93,3 +93,23 @@ def test_real_tokenizer_never_exceeds_the_model_limit(real_embedder, data_dir: P
         assert sorted(set(claims)) == [s.claim_number for s in doc.sections if s.kind == "claim"]
         n_split += len(chunks) > len(doc.sections)
     assert n_split > 0  # some real sections were long enough to need splitting
+
+
+def test_chunks_near_the_limit_are_counted_exactly_and_refused_when_over() -> None:
+    """The final check recounts chunks estimated near the limit: a tokenizer whose counts
+    do not add up across the context's line break is caught there, not truncated."""
+    from navsearch.errors import ParseError
+
+    seen: list[str] = []
+
+    def not_additive(texts):
+        seen.extend(texts)
+        return [len(t.split()) + 2 + (20 if "\n" in t else 0) for t in texts]
+
+    near = " ".join(["word"] * 50)  # 50 + 2 words, context 3 words: estimated 55 of 64
+    with pytest.raises(ParseError, match=r"1 chunk\(s\) exceed 64 tokens, first claim 1 with 75"):
+        Chunker(not_additive, max_tokens=64, overlap_tokens=4).chunk(_doc(("claim", "claim 1", near)))
+    seen.clear()
+    far = "A short claim."  # estimated 8 of 64: trusted, not recounted
+    chunks = Chunker(not_additive, max_tokens=64, overlap_tokens=4).chunk(_doc(("claim", "claim 1", far)))
+    assert len(chunks) == 1 and not [t for t in seen if "\n" in t]
