@@ -21,7 +21,7 @@ from navsearch.embedding.base import Embedder
 from navsearch.errors import InvalidInput
 from navsearch.retrieval.searcher import Searcher
 from navsearch.settings import AnswerSettings
-from navsearch.retrieval.terms import STOPWORDS
+from navsearch.retrieval.terms import STOPWORDS, stem_words
 from navsearch.types import Filters, Hit
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -110,16 +110,10 @@ class Answer:
     generated: dict[str, Any] | None = None  # the checked model answer, when one was asked for
 
 
-def _stem(word: str) -> str:
-    for suffix in ("ies", "es", "s", "ing", "ed"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
-
-
 def content_terms(text: str) -> set[str]:
-    """Lower-cased, crudely stemmed content words; Chinese as single characters."""
-    terms = {_stem(w.lower()) for w in WORD.findall(text) if w.lower() not in STOPWORDS and not CJK.search(w)}
+    """Porter-stemmed content words (as BM25 sees them); Chinese as single characters."""
+    words = [w.lower() for w in WORD.findall(text) if not CJK.search(w)]
+    terms = set(stem_words([w for w in words if w not in STOPWORDS]))
     terms |= set(CJK.findall(text))
     return terms
 

@@ -35,6 +35,11 @@ def _stemmer() -> Stemmer.Stemmer:
     return stemmer
 
 
+def stem_words(words: list[str]) -> list[str]:
+    """Porter stems of lower-case words, as BM25 indexes them."""
+    return list(_stemmer().stemWords(words))
+
+
 def cjk_share(text: str) -> float:
     """Share of a text's non-space characters that are CJK ideographs."""
     chars = [c for c in text if not c.isspace()]
@@ -73,7 +78,7 @@ def analyze(text: str) -> list[str]:
     ['requir', 'for', '专利', '利法']
     """
     words = _words(text)
-    stems = _stemmer().stemWords([w for w, cjk in words if not cjk])
+    stems = stem_words([w for w, cjk in words if not cjk])
     it = iter(stems)
     return [w if cjk else next(it) for w, cjk in words]
 
@@ -85,7 +90,7 @@ def query_terms(query: str) -> list[str]:
     ['pilot', 'enterpris', '专利', '利法']
     """
     words = [(w, cjk) for w, cjk in _words(query) if cjk or w not in STOPWORDS]
-    stems = _stemmer().stemWords([w for w, cjk in words if not cjk])
+    stems = stem_words([w for w, cjk in words if not cjk])
     it = iter(stems)
     terms: list[str] = []
     for w, cjk in words:
