@@ -41,7 +41,7 @@ def main() -> None:
     items = [json.loads(line) for line in (ROOT / "benchmarks/data/ask_questions.jsonl").read_text().splitlines()]
     rows = []
     with llama_server(model_path()) as base:
-        service = NavSearch(Settings(index_dir=args.index, answer={"llm_base_url": base, "llm_timeout_s": 300}))
+        service = NavSearch(Settings(index_dir=args.index, answer={"llm_base_url": base, "llm_timeout_s": 300, "llm_system_role": False}))
         if not service.catalog.counts()["documents"]:
             raise SystemExit(f"{args.index} is empty: run `make index` first")
         for item in tqdm(items, desc="ask", unit="question"):

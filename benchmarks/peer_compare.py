@@ -23,7 +23,7 @@ a ranking loop that does what navsearch.eval.runner.run_mode does (fetch min(100
 drop the excluded ids, cut at 100, time the search call alone), and navsearch's metrics
 (navsearch.eval.metrics.score_run): recall@10, recall@100, nDCG@10, MRR@10, MAP, and the p50
 latency of one search call.
-Index seconds: navsearch's ingest (parse, chunk, embed, SQLite + FTS5, FAISS) against the
+Index seconds: navsearch's ingest (parse, chunk, embed, SQLite, FAISS + BM25 generation) against the
 peer's embedding + FAISS + BM25 build; loading the model is timed apart for both.
 
 --variants adds two PatSnap peer rows that explain the gap: the same FAISS store with a BM25
@@ -357,7 +357,7 @@ def write_reports(rows: list[Row], out: Path, args: argparse.Namespace, env: dic
         md_table(rows),
         "",
         "- **navsearch (hybrid)**: `NavSearch(Settings(index_dir=tmp)).ingest([file])` into a fresh index; "
-        "hybrid mode (FTS5 BM25 + FAISS, RRF k=60); PatSnap with `Filters(doc_types=(\"patent\",))`. Units = chunks.",
+        "hybrid mode (BM25 + FAISS, RRF, dense weight 0.7); default encoder (ONNX int8); PatSnap with `Filters(doc_types=(\"patent\",))`. Units = chunks.",
         f"- **langchain ensemble**: langchain-community {pk['langchain-community']} `FAISS` + `BM25Retriever` "
         f"(rank-bm25 {pk['rank-bm25']}), langchain-classic {pk['langchain-classic']} `EnsembleRetriever` "
         f"weights 0.5/0.5 (weighted RRF, c=60, `id_key=\"doc_id\"`), langchain-huggingface "
@@ -385,8 +385,8 @@ def write_reports(rows: list[Row], out: Path, args: argparse.Namespace, env: dic
         "chunks) and ranks a document by its best chunk. The peer embeds each document whole, so "
         "sentence-transformers truncates it at 256 word pieces (191 PatSnap documents and 419 ObliQA passages "
         "are longer; one ObliQA passage has 31k tokens); its BM25 still sees the whole text.",
-        "- **Tokenising for BM25.** navsearch: SQLite FTS5, `porter unicode61` (lowercased, punctuation "
-        "dropped, Porter stems), query terms de-duplicated, stopwords dropped, at most 64 terms. The peer: "
+        "- **Tokenising for BM25.** navsearch: its own analyser (lowercased, accents and punctuation "
+        "dropped, Porter stems, CJK bigrams; FTS5's bm25 formula), query terms de-duplicated, stopwords dropped, at most 64 terms. The peer: "
         "rank-bm25 `BM25Okapi` over `str.split()` (LangChain's default): case-sensitive, punctuation kept "
         "on the word (`water.` is not `water`), no stemming, every query word kept.",
         "- **Candidates.** The peer fuses 100 per retriever. navsearch fetches max(100, 8 x k) chunks per "

@@ -204,7 +204,7 @@ class NavSearch:
             answer.notes.append("no passage is close enough to the question: the generator was not asked")
             yield "final", answer
             return
-        messages = build_messages(answer.question, answer.sources)
+        messages = build_messages(answer.question, answer.sources, system_role=self.settings.answer.llm_system_role)
         try:
             if stream:
                 parts = []

@@ -148,6 +148,13 @@ class AnswerSettings(BaseModel):
     llm_api_key: SecretStr | None = Field(None, description="Bearer key for the endpoint, if it needs one.")
     llm_timeout_s: float = Field(30.0, gt=0, le=600, description="Give up on the endpoint after this long and answer extractively.")
     llm_max_tokens: int = Field(400, ge=16, le=4096, description="Longest generated answer.")
+    llm_system_role: bool = Field(
+        True,
+        description=(
+            "Send the answering rules as a system message; false puts them at the top of the user "
+            "turn, for chat templates without a system role (Gemma's drops it)."
+        ),
+    )
 
 
 class ApiSettings(BaseModel):

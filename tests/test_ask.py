@@ -45,6 +45,18 @@ def test_verify_keeps_checked_sentences_and_removes_the_rest() -> None:
     assert verify("Made up [3].", P).status == "rejected"
 
 
+def test_echoed_prompt_is_not_an_answer() -> None:
+    checked = verify("[1] Circular ..., IV.i.3 <<< when the pilot project expires [1].", P)
+    assert checked.status == "rejected"
+    assert checked.removed[0]["reason"] == "echoes the prompt's passage markers"
+
+
+def test_rules_in_the_user_turn_for_templates_without_a_system_role() -> None:
+    msgs = build_messages("How many?", P, system_role=False)
+    assert [m["role"] for m in msgs] == ["user"]
+    assert msgs[0]["content"].startswith("You answer questions") and msgs[0]["content"].endswith("Question: How many?")
+
+
 def test_prompt_holds_only_passages_and_question() -> None:
     msgs = build_messages("How many?", P)
     assert [m["role"] for m in msgs] == ["system", "user"]

@@ -34,7 +34,7 @@ def llm_url():
 
 @pytest.fixture()
 def service(tmp_path: Path, small_corpus: Path, real_embedder, llm_url: str) -> NavSearch:
-    settings = Settings(index_dir=tmp_path / "index", answer={"llm_base_url": llm_url, "llm_timeout_s": 180})
+    settings = Settings(index_dir=tmp_path / "index", answer={"llm_base_url": llm_url, "llm_timeout_s": 180, "llm_system_role": False})
     ns = NavSearch(settings, embedder=real_embedder)
     ns.ingest([small_corpus / "policy"], progress=False)
     return ns

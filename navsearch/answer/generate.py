@@ -34,6 +34,7 @@ SYSTEM_PROMPT = (
 )
 NO_ANSWER = "The passages do not answer this question."
 CITATION = re.compile(r"\[(\d{1,3})\]")
+MARKERS = re.compile(r"<<<|>>>|<<SYS>>|<</SYS>>|\[/?INST\]|<start_of_turn>|<end_of_turn>")
 QUOTED = re.compile(r"\"([^\"]{6,})\"|\u201c([^\u201d]{6,})\u201d")
 SENTENCE = re.compile(r"(?<=[.!?])(?:\s*\[\d{1,3}\])*\s+(?=[A-Z\"\u201c(])")
 
@@ -52,11 +53,15 @@ class CheckedAnswer:
     raw: str = ""  # what the model said, for audit
 
 
-def build_messages(question: str, passages: Sequence[Source]) -> list[dict[str, str]]:
+def build_messages(question: str, passages: Sequence[Source], *, system_role: bool = True) -> list[dict[str, str]]:
+    """The chat sent to the endpoint. ``system_role=False`` puts the rules at the top of the
+    user turn instead, for chat templates that drop system messages (Gemma's does)."""
     numbered = "\n\n".join(
         f"[{i}] {p.citation}\n<<<\n{p.text}\n>>>" for i, p in enumerate(passages, start=1)
     )
     user = f"Passages (between <<< and >>>):\n\n{numbered}\n\nQuestion: {question}"
+    if not system_role:
+        return [{"role": "user", "content": f"{SYSTEM_PROMPT}\n\n{user}"}]
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
@@ -89,6 +94,11 @@ def verify(raw: str, passages: Sequence[Source]) -> CheckedAnswer:
             continue
         if not cited:
             removed.append({"sentence": sentence, "reason": "cites no passage"})
+            continue
+        if MARKERS.search(sentence):
+            # Small models echo the prompt ("[1] <citation> <<< passage"): that is a copy of
+            # the input, not an answer, even though its citation is valid.
+            removed.append({"sentence": sentence, "reason": "echoes the prompt's passage markers"})
             continue
         pool = [_squash(passages[n - 1].text) for n in cited]
         quotes = [a or b for a, b in QUOTED.findall(sentence)]

@@ -54,10 +54,20 @@ def free_port() -> int:
 
 @contextmanager
 def llama_server(
-    gguf: Path, *, port: int | None = None, n_ctx: int = 4096, threads: int | None = None, ready_s: float = 120.0
+    gguf: Path,
+    *,
+    port: int | None = None,
+    n_ctx: int = 4096,
+    threads: int | None = None,
+    chat_format: str = "gemma",
+    ready_s: float = 120.0,
 ) -> Iterator[str]:
     """Run llama-cpp-python's OpenAI-compatible server on loopback for the duration of the
-    block; yields its base URL (``http://127.0.0.1:PORT/v1``)."""
+    block; yields its base URL (``http://127.0.0.1:PORT/v1``).
+
+    ``chat_format``: the packaged GGUF carries no chat template, and llama-cpp-python then
+    formats chats as Llama 2 ("<<SYS>>"), which Gemma answers with noise. Gemma's format
+    has no system role: pair it with ``NAVSEARCH_ANSWER__LLM_SYSTEM_ROLE=false``."""
     try:
         import llama_cpp  # noqa: F401
     except ImportError as exc:
@@ -66,7 +76,7 @@ def llama_server(
         ) from exc
     port = port or free_port()
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-           "--port", str(port), "--n_ctx", str(n_ctx)]
+           "--port", str(port), "--n_ctx", str(n_ctx), "--chat_format", chat_format]
     if threads:
         cmd += ["--n_threads", str(threads)]
     # llama.cpp logs a lot: to a file, since an unread pipe would fill and block the server.
@@ -106,7 +116,8 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=8081)
     args = ap.parse_args()
     with llama_server(model_path(), port=args.port) as base:
-        print(f"serving on {base}; set NAVSEARCH_ANSWER__LLM_BASE_URL={base}; Ctrl-C stops", flush=True)
+        print(f"serving on {base}; set NAVSEARCH_ANSWER__LLM_BASE_URL={base} and "
+              "NAVSEARCH_ANSWER__LLM_SYSTEM_ROLE=false (Gemma has no system role); Ctrl-C stops", flush=True)
         try:
             while True:
                 time.sleep(3600)
