@@ -132,6 +132,9 @@ class Filters:
     date_to: date | None = None  # inclusive
     ipc_prefixes: tuple[str, ...] = ()
     jurisdictions: tuple[str, ...] = ()
+    # Also let documents with no jurisdiction through (a jurisdiction inferred from a
+    # question's words should not hide a corpus whose documents do not state theirs).
+    unknown_jurisdiction_ok: bool = False
 
     def is_empty(self) -> bool:
         return not (

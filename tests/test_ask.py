@@ -178,3 +178,25 @@ def test_generate_without_endpoint_is_a_clear_error(service) -> None:
     with TestClient(create_app(ns.settings, service=ns)) as client:
         r = client.post("/ask", json={"question": "pilot enterprises", "generate": True})
         assert r.status_code == 422 and "NAVSEARCH_ANSWER__LLM_BASE_URL" in r.json()["detail"]
+
+
+def test_a_jurisdiction_named_in_the_question_keeps_documents_that_state_none(tmp_path: Path) -> None:
+    """ObliQA-style passages carry no jurisdiction; "... by the ADGM?" must still find them,
+    while a document of another jurisdiction stays out."""
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    rows = [
+        {"_id": "p1", "passage_id": "1.2.1", "document_id": "7",
+         "text": "An Authorised Person must notify the Regulator of any breach of these rules."},
+    ]
+    (corpus / "passages.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    (corpus / "law.json").write_text(
+        (Path(__file__).parent / "data" / "statutes" / "gdpr-slice.json").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    settings = Settings(index_dir=tmp_path / "index", embedding={"model": "hashing-2048"}, answer={"refusal_threshold": 0.3})
+    ns = NavSearch(settings, embedder=HashingEmbedder(2048))
+    ns.ingest([corpus], progress=False)
+    a = ns.ask("Must an Authorised Person notify the Regulator of a breach under ADGM rules?")
+    assert a.answered and a.quotes[0].doc_id == "p1"
+    assert "(and documents that state none)" in a.notes[0]
+    assert all(s.doc_id == "p1" for s in a.sources)  # the GDPR (EU) is not in scope

@@ -147,8 +147,11 @@ class ExtractiveAnswerer:
         named = named_jurisdictions(question)
         if named and not filters.jurisdictions:
             # "... in China?" is not answered by a US statute, however similar the words.
-            filters = replace(filters, jurisdictions=named)
-            notes.append(f"limited to documents of {', '.join(named)}, the jurisdiction the question names")
+            filters = replace(filters, jurisdictions=named, unknown_jurisdiction_ok=True)
+            notes.append(
+                f"limited to documents of {', '.join(named)}, the jurisdiction the question names "
+                "(and documents that state none)"
+            )
         hits = self.retrieve(question, filters)
         sources = [
             Source(h.doc_id, p.citation, p.path, p.text, p.start, p.end, p.score) for h in hits for p in h.passages

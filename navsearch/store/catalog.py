@@ -136,7 +136,10 @@ def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
             args.append(f"% {escaped}%")
         conds.append("(" + " OR ".join(likes) + ")")
     if filters.jurisdictions:
-        conds.append(f"d.jurisdiction IN ({','.join('?' * len(filters.jurisdictions))})")
+        cond = f"d.jurisdiction IN ({','.join('?' * len(filters.jurisdictions))})"
+        if filters.unknown_jurisdiction_ok:
+            cond = f"({cond} OR d.jurisdiction IS NULL OR d.jurisdiction = '')"
+        conds.append(cond)
         args.extend(filters.jurisdictions)
     return " AND ".join(conds), args
 
