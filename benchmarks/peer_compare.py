@@ -380,6 +380,9 @@ def write_reports(rows: list[Row], out: Path, args: argparse.Namespace, env: dic
         "",
         "## How the two differ (beyond the code paths)",
         "",
+        "- **Encoder.** navsearch runs its default, the same weights exported to ONNX with int8 weights "
+        "(nDCG@10 within 0.005 of fp32 on both dev sets: benchmarks/reports/encoder_quality.md); the peer "
+        "runs them in fp32 torch, as `HuggingFaceEmbeddings` does. Most of the index-time gap is that.",
         "- **Chunking.** navsearch splits a section over the model's 256 tokens on sentences and prepends the "
         "patent title to each chunk (PatSnap: 2,244 patents -> 2,457 chunks; ObliQA: 13,012 passages -> 14,057 "
         "chunks) and ranks a document by its best chunk. The peer embeds each document whole, so "
@@ -391,7 +394,7 @@ def write_reports(rows: list[Row], out: Path, args: argparse.Namespace, env: dic
         "on the word (`water.` is not `water`), no stemming, every query word kept.",
         "- **Candidates.** The peer fuses 100 per retriever. navsearch fetches max(100, 8 x k) chunks per "
         "retriever, twice that under a filter: for these runs (k = 100) 800 on ObliQA and 1,600 on PatSnap "
-        "(doc_types filter): the likely cause of its higher p50 on PatSnap's long queries (not profiled).",
+        "(doc_types filter).",
         "- **Duplicates.** `EnsembleRetriever` fuses by `page_content` unless `id_key` is set; the peer sets "
         "`id_key=\"doc_id\"` because 104 PatSnap patents (family members) and 462 ObliQA passages repeat "
         "another's text, and fusing by content would silently drop all but one of each.",

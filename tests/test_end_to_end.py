@@ -172,3 +172,31 @@ def test_prior_art_collapses_families(built: NavSearch) -> None:
         members = {ref.doc_id, *ref.family_members}
         assert not (members & seen), f"{ref.doc_id} repeats a family already listed"
         seen |= members
+
+
+@pytest.mark.parametrize(
+    ("question", "doc_id", "path"),
+    [
+        ("How many national pilot enterprises of patent operation will be cultivated?", "sipo-2013-27", "IV.i.3"),
+        ("When is an invention not patentable because it would have been obvious?", None, "§ 103"),
+        ("When must a controller erase personal data without undue delay?", None, "Article 17(1)"),
+        ("Can a data subject have inaccurate personal data about him rectified?", None, "Article 16"),
+    ],
+)
+def test_ask_quotes_and_cites_the_clause(built: NavSearch, question: str, doc_id: str | None, path: str) -> None:
+    """Real model, real documents: the answer quotes the clause verbatim and cites it."""
+    a = built.ask(question)
+    assert a.answered, (question, a.evidence)
+    assert any(q.path == path or q.path.startswith(path + "(") for q in a.quotes), [q.citation for q in a.quotes]
+    for q in a.quotes:  # every quote is the stored text at its offsets
+        _, text, _ = built.document(q.doc_id)
+        assert text[q.start : q.end] == q.text
+    if doc_id:
+        assert any(q.doc_id == doc_id and "G. ZH. F. G. Z. [2013] No. 27" in q.citation for q in a.quotes)
+
+
+@pytest.mark.parametrize("question", ["How do I bake sourdough bread?", "Who won the 2018 football World Cup?"])
+def test_ask_refuses_what_the_corpus_does_not_cover(built: NavSearch, question: str) -> None:
+    a = built.ask(question)
+    assert not a.answered and not a.quotes
+    assert "does not cover" in a.answer and a.sources  # the nearest clauses are still shown
