@@ -168,22 +168,32 @@ def _quantize(src: Path, out: Path) -> None:
     kernels of x86 CPUs without AVX512-VNNI can saturate (VPMADDUBSW), U8U8 cannot, so one
     export is right on every CPU. Embedding lookups (Gather) stay fp32: they cost no time.
     """
+    import logging
+
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(
-        str(src),
-        str(out),
-        op_types_to_quantize=["MatMul"],
-        per_channel=True,
-        reduce_range=False,
-        weight_type=QuantType.QUInt8,
-        extra_options={
-            "WeightSymmetric": True,
-            # Ops ONNX shape inference cannot type would need this; theirs are float.
-            "DefaultTensorType": onnx.TensorProto.FLOAT,
-        },
-    )
+    # onnxruntime logs a generic "consider pre-processing before quantization" warning on
+    # the root logger at every export; it is about static quantisation, not this one.
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(
+            str(src),
+            str(out),
+            op_types_to_quantize=["MatMul"],
+            per_channel=True,
+            reduce_range=False,
+            weight_type=QuantType.QUInt8,
+            extra_options={
+                "WeightSymmetric": True,
+                # Ops ONNX shape inference cannot type would need this; theirs are float.
+                "DefaultTensorType": onnx.TensorProto.FLOAT,
+            },
+        )
+    finally:
+        root.setLevel(level)
 
 
 def export_model(
