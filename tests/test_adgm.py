@@ -48,6 +48,11 @@ def cobs(adgm_dir: Path) -> Document:
     return parse_one(adgm_dir / COBS)
 
 
+def clause_paths(doc: Document) -> list[str]:
+    """Paths of the retrievable provisions (heading lines are sections of kind "heading")."""
+    return [s.path for s in doc.sections if s.kind == "clause"]
+
+
 def section(doc: Document, path: str):
     found = [s for s in doc.sections if s.path == path]
     assert found, f"no section {path!r}; paths: {[s.path for s in doc.sections][:40]}"
@@ -62,19 +67,24 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 # --- rule numbers and headings ---------------------------------------------------------
 def test_rule_numbers_become_paths_in_obliqa_style(cobs: Document) -> None:
-    paths = [s.path for s in cobs.sections]
+    paths = clause_paths(cobs)
     for expected in ("1.1", "2.1.1", "2.1.3", "2.1.3.Guidance.1", "2.1.3.Guidance.2", "2.2.1",
                      "2.4.2.(a)", "2.4.3", "2.4.4.Individuals.(a)", "2.4.4.Undertakings.Guidance.4",
                      "2.5.Guidance", "3.2.4.(a).Guidance.1"):
         assert expected in paths
     assert paths.index("2.1.3") < paths.index("2.1.3.Guidance.1") < paths.index("2.2.1")
-    assert all(s.kind == "clause" for s in cobs.sections)
+    assert {s.kind for s in cobs.sections} == {"clause", "heading"}
 
 
-def test_heading_lines_feed_the_heading_chain_not_sections(cobs: Document) -> None:
-    paths = {s.path for s in cobs.sections}
-    # "2.<TAB>CLIENT CLASSIFICATION", "2.1<TAB>Application", "2.1.3.Guidance" are headings.
+def test_heading_lines_feed_the_heading_chain_and_stay_in_the_text(cobs: Document) -> None:
+    paths = set(clause_paths(cobs))
+    # "2.<TAB>CLIENT CLASSIFICATION", "2.1<TAB>Application", "2.1.3.Guidance" are headings:
+    # not provisions to retrieve, but in the text where a reader sees them, cited by number.
     assert not {"2", "2.1", "2.2", "2.1.3.Guidance"} & paths
+    heading = section(cobs, "2.1")
+    assert heading.kind == "heading" and cobs.text[heading.start : heading.end] == "2.1\tApplication"
+    assert heading.heading == "CLIENT CLASSIFICATION"
+    assert cobs.text.index("2.1\tApplication") < section(cobs, "2.1.1").start
     assert section(cobs, "2.1.3").heading == "CLIENT CLASSIFICATION > Application"
     assert section(cobs, "2.1.3.Guidance.1").heading == "CLIENT CLASSIFICATION > Application > Guidance"
     assert section(cobs, "2.2.1").heading == "CLIENT CLASSIFICATION > Client Categorisation"
@@ -150,7 +160,7 @@ def test_a_cross_reference_in_the_text_stays_text(tmp_path: Path) -> None:
         "1.1.2\tSee Rule 2.4.1.\n"
     ))
     doc = parse_one(path)
-    assert [s.path for s in doc.sections] == ["1.1.1", "1.1.2"]
+    assert clause_paths(doc) == ["1.1.1", "1.1.2"]
     assert "2.4.1 of the Rules applies" in section(doc, "1.1.1").text
     assert all("2.4.1" not in (s.heading or "") for s in doc.sections)
 
@@ -202,7 +212,7 @@ def test_appendix_provisions_get_the_appendix_prefix(tmp_path: Path) -> None:
         "A1.1.Guidance.2.\tAPP2 presents detailed guidance.\n"
     ))
     doc = parse_one(path)
-    assert [s.path for s in doc.sections] == ["1.1.1", "APP1.A1.1.Guidance.1", "APP1.A1.1.Guidance.2"]
+    assert clause_paths(doc) == ["1.1.1", "APP1.A1.1.Guidance.1", "APP1.A1.1.Guidance.2"]
     chain = "GUIDE TO THE APPENDICES > Guide to the appendices > Guidance"
     assert section(doc, "APP1.A1.1.Guidance.1").heading == chain
 
@@ -217,7 +227,7 @@ def test_a_number_repeated_on_each_subsection_line(tmp_path: Path) -> None:
         "it may make an order revoking the Recognition Order.\n"
     ))
     doc = parse_one(path)
-    assert [s.path for s in doc.sections] == ["Part 12.Chapter 1.134.(1)", "Part 12.Chapter 1.134.(2)"]
+    assert clause_paths(doc) == ["Part 12.Chapter 1.134.(1)", "Part 12.Chapter 1.134.(2)"]
     assert "(a)\tis failing" in section(doc, "Part 12.Chapter 1.134.(2)").text
 
 
@@ -228,7 +238,7 @@ def test_a_repeated_number_is_suffixed_and_noted(tmp_path: Path) -> None:
         "5.2.13\tAn Authorised Person must keep records for six years.\n"
     ))
     doc = parse_one(path)
-    assert [s.path for s in doc.sections] == ["5.2.13", "5.2.14", "5.2.13#2"]
+    assert clause_paths(doc) == ["5.2.13", "5.2.14", "5.2.13#2"]
     assert any("repeated rule number" in n and "5.2.13" in n for n in doc.notes)
 
 

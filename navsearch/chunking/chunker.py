@@ -17,6 +17,9 @@ from navsearch.types import Chunk, Document, Section, chunk_id_for
 
 # Counts tokens as the encoder sees them, special tokens included, for a batch of texts.
 TokenCounter = Callable[[Sequence[str]], list[int]]
+# Sections that stay in a document's text but are not retrieval units: headings (their
+# words reach the sections below them as context).
+NOT_RETRIEVED = ("heading",)
 # Chunks estimated within this many tokens of the limit are counted exactly again.
 CHECK_MARGIN = 16
 
@@ -142,7 +145,7 @@ class Chunker:
         chunks: list[Chunk] = []
         estimates: list[int | None] = []  # tokens of each chunk's embed text, where known
         context_limit = self.max_tokens // MAX_CONTEXT_SHARE
-        sections = doc.sections
+        sections = [s for s in doc.sections if s.kind not in NOT_RETRIEVED]
         contexts = [context_for(doc, section) for section in sections]
         # One tokenizer call per document, not several per section: at ONNX speed the
         # per-call overhead was a third of the pipeline's cost over bare encoding.

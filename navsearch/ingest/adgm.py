@@ -17,8 +17,9 @@ rule). Text before the first marker is the preamble. Tables (``/Table Start`` ..
 ``/Table End``) are kept as text of the provision they sit in and never scanned for
 markers: their first column holds numbers that are not rule numbers.
 
-Heading lines are not sections, so their words are in ``Section.heading`` (which the
-chunker prepends as context), not in ``Document.text``.
+Heading lines are sections of kind ``heading``: in ``Document.text`` as printed, and in
+the ``Section.heading`` chain of the rules under them (which the chunker prepends as
+context), but not chunks of their own: a two-word line would only crowd search results.
 
 Paths are the printed numbers, lightly normalised (:func:`canonical_number`): no
 trailing dot, no space around dots. Where the source drops part of a number, the parser
@@ -516,9 +517,10 @@ def build_document(path: Path, outline: Outline, *, source: str, title: str | No
         doc_notes.append(f"{len(repeated)} repeated rule number(s) suffixed #2..: {', '.join(repeated[:8])}"
                          f"{' ...' if len(repeated) > 8 else ''}")
     for p, p_path, heading in zip(outline.provisions, paths, heading_chains(outline.provisions)):
-        if p.heading_only:
-            continue
-        builder.add("clause", p_path, _section_text(p.lines), heading=heading)
+        # A heading line stays in the text, where a reader sees it, as a section of kind
+        # "heading": cited by its number, never chunked for retrieval (its words reach the
+        # rules under it through their heading chain).
+        builder.add("heading" if p.heading_only else "clause", p_path, _section_text(p.lines), heading=heading)
     stem = path.stem
     published = version_date(stem)
     if published is None:
