@@ -108,10 +108,20 @@ class RetrievalSettings(BaseModel):
 
 class PriorArtSettings(BaseModel):
     disclosed_threshold: float = Field(
-        0.6, ge=0.0, le=1.0, description="Cosine (element vs quoted sentence) from which an element counts as disclosed."
+        0.6,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Cosine (element vs quoted sentence) from which an element counts as disclosed. Checked "
+            "on a proxy (benchmarks/reports/priorart_thresholds.md): 85% of claim elements reach it "
+            "in their own specification, 0.3% in an unrelated patent."
+        ),
     )
     partly_threshold: float = Field(
-        0.45, ge=0.0, le=1.0, description="Cosine from which an element counts as partly disclosed."
+        0.45,
+        ge=0.0,
+        le=1.0,
+        description="Cosine from which an element counts as partly disclosed (proxy: 98.7% / 4.7%).",
     )
     max_elements: int = Field(12, ge=1, le=50, description="Most elements an idea may be split into.")
     max_idea_chars: int = Field(6000, ge=100, description="Longest accepted idea text.")
