@@ -29,6 +29,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from bench_index import bench_index  # beside this script
 from navsearch.answer.extractive import Answer
 from navsearch.service import NavSearch
 from navsearch.settings import Settings
@@ -117,8 +118,7 @@ def main() -> None:
         # The bundled corpus's unanswerable questions, except the one about ADGM itself: the
         # ObliQA rulebooks may well answer it, and nobody has checked which passage would.
         oitems += [dict(i, id="obliqa-" + i["id"]) for i in items if not i["answerable"] and "ADGM" not in i["question"]]
-        backend = service.settings.embedding.backend
-        folder = ROOT / "indexes" / ("bench-obliqa" if backend == "torch" else f"bench-obliqa-{backend}")
+        folder = bench_index("obliqa", service.settings.embedding.backend)
         obench = NavSearch(Settings(index_dir=folder, answer={"refusal_threshold": 0.0}))
         orows = run_set(obench, oitems, "obliqa")
         rows += orows

@@ -19,6 +19,7 @@ import json
 import time
 from pathlib import Path
 
+from bench_index import bench_index  # beside this script
 from navsearch.eval.runner import evaluate, load_query_set
 from navsearch.service import NavSearch
 from navsearch.settings import EmbeddingSettings, Settings
@@ -46,7 +47,7 @@ def main() -> None:
     for backend in ["torch", *args.backends]:
         results[backend] = {}
         for name, (corpus, qs, filters) in dev_sets(args.data).items():
-            folder = ROOT / "indexes" / (f"bench-{name}" if backend == "torch" else f"bench-{name}-{backend}")
+            folder = bench_index(name, backend)
             service = NavSearch(Settings(index_dir=folder, embedding=EmbeddingSettings(backend=backend)))
             t0 = time.perf_counter()
             report = service.ingest([corpus])

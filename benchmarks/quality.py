@@ -2,8 +2,8 @@
 
 Reads ../shared/data (override with --data): PatSnap patents and their citation queries
 (patents/patsnap/), and ObliQA passages and dev questions (policy/obliqa/). Builds one
-index per set under indexes/bench-* (kept between runs: unchanged data is not
-re-embedded), runs `navsearch eval`'s runner, and writes benchmarks/reports/quality.json
+index per set and encoder backend (benchmarks/bench_index.py; kept between runs:
+unchanged data is not re-embedded), runs `navsearch eval`'s runner, and writes benchmarks/reports/quality.json
 and quality.md.
 
     .venv/bin/python benchmarks/quality.py [--data ../shared/data] [--sets patsnap obliqa]
@@ -16,6 +16,7 @@ import json
 import time
 from pathlib import Path
 
+from bench_index import bench_index  # beside this script
 from navsearch.eval.runner import evaluate, format_table, load_query_set
 from navsearch.service import NavSearch
 from navsearch.settings import Settings
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def build(name: str, corpus: Path) -> tuple[NavSearch, float]:
-    service = NavSearch(Settings(index_dir=ROOT / "indexes" / f"bench-{name}"))
+    service = NavSearch(Settings(index_dir=bench_index(name, Settings().embedding.backend)))
     t0 = time.perf_counter()
     report = service.ingest([corpus])
     if report.failed:

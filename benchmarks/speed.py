@@ -3,8 +3,8 @@ chunks, FAISS alone at 1M vectors (exact vs IVF), index build and load time (FAI
 BM25) and peak memory.
 
 Reads ../shared/data (override with --data) for PatSnap patents and ObliQA questions,
-and the catalogs that benchmarks/quality.py builds (indexes/bench-obliqa and
-indexes/bench-patsnap) for real chunk texts with their real embeddings: run that first.
+and the catalogs that benchmarks/quality.py builds for the configured encoder
+(benchmarks/bench_index.py) for real chunk texts with their real embeddings: run that first.
 The 100k-chunk index repeats those real chunks (same text, same vector) under new
 document ids, so BM25 posting lists and the flat FAISS scan have their real sizes.
 Writes benchmarks/reports/speed.json and speed.md. Timings are taken in one run.
@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench_index import bench_index  # beside this script
 from navsearch.chunking.chunker import Chunker
 from navsearch.embedding.base import Embedder
 from navsearch.ingest.patent_jsonl import parse_patent_jsonl
@@ -90,9 +91,8 @@ def real_chunks(limit: int, backend: str) -> list[tuple[str, str, str, bytes]]:
     indexes of this encoder backend (benchmarks/quality.py builds the torch ones,
     benchmarks/encoder_quality.py the others)."""
     rows: list[tuple[str, str, str, bytes]] = []
-    suffix = "" if backend == "torch" else f"-{backend}"
-    for name in (f"bench-obliqa{suffix}", f"bench-patsnap{suffix}"):
-        db = ROOT / "indexes" / name / "catalog.sqlite"
+    for name in ("obliqa", "patsnap"):
+        db = bench_index(name, backend) / "catalog.sqlite"
         if not db.exists():
             raise SystemExit(f"{db} is missing: run benchmarks/quality.py / encoder_quality.py first")
         con = sqlite3.connect(db)

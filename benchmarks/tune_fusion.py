@@ -1,7 +1,7 @@
 """Tune reciprocal rank fusion (k, dense weight) on the dev sets, from one retrieval pass.
 
-Reads ../shared/data and the indexes benchmarks/quality.py builds (indexes/bench-patsnap,
-indexes/bench-obliqa). Each query's dense and BM25 rankings are fetched once; fusion is a
+Reads ../shared/data and the indexes benchmarks/quality.py builds for the configured
+encoder (benchmarks/bench_index.py). Each query's dense and BM25 rankings are fetched once; fusion is a
 pure function of them, so the grid is swept offline. Only dev data exists here, so the
 chosen setting is tuned and reported on the same queries: treat the gain as optimistic.
 Writes benchmarks/reports/fusion.json and fusion.md.
@@ -17,6 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from bench_index import bench_index  # beside this script
 from navsearch.eval.metrics import score_run
 from navsearch.eval.runner import QuerySet, load_query_set
 from navsearch.retrieval.fusion import rrf
@@ -69,19 +70,19 @@ def main() -> None:
     args = ap.parse_args()
     sets = {
         "patsnap": (
-            "bench-patsnap",
+            "patsnap",
             load_query_set(*(args.data / "patents/patsnap" / n for n in ("queries.dev.jsonl", "qrels.dev.tsv", "exclude.dev.jsonl"))),
             Filters(doc_types=("patent",)),
         ),
         "obliqa": (
-            "bench-obliqa",
+            "obliqa",
             load_query_set(args.data / "policy/obliqa/queries.dev.jsonl", args.data / "policy/obliqa/qrels.dev.tsv"),
             Filters(),
         ),
     }
     results = {}
     for name, (index, qs, filters) in sets.items():
-        service = NavSearch(Settings(index_dir=ROOT / "indexes" / index))
+        service = NavSearch(Settings(index_dir=bench_index(index, Settings().embedding.backend)))
         results[name] = sweep(rankings(service, qs, filters), qs)
     fused = [r for r in results["patsnap"] if "only" not in r]
     mean = []
