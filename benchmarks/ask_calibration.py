@@ -37,6 +37,16 @@ from navsearch.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
+JUDGING = (
+    "How it is judged: the written questions (benchmarks/data/ask_questions.jsonl) name, before any run, "
+    "the clause(s) that answer them; an answer is correct when one of its verbatim quotes comes from an "
+    "expected document at an expected clause path or below it (\"§ 122(b)\" covers \"§ 122(b)(1)\"). "
+    "For ObliQA, correct means a quote from a gold passage. A refusal is right only for a question the "
+    "corpus does not answer. Each question is answered once with no threshold, its evidence score kept, "
+    "and the threshold swept over those scores."
+)
+
+
 def path_matches(path: str, expected: str) -> bool:
     if not expected:  # ObliQA: the gold passage is the document, any path
         return True
@@ -138,6 +148,8 @@ def main() -> None:
         "",
         f"Chosen threshold: **{best['threshold']:.2f}** (most right outcomes: a correct answer, or a refusal of an "
         "unanswerable question).",
+        "",
+        JUDGING,
         "",
         "| set | refusal precision | refusal recall | false refusals | answered correctly | right outcomes |",
         "|---|---|---|---|---|---|",
