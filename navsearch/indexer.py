@@ -120,9 +120,9 @@ class Indexer:
     def publish(self) -> vector_index.Manifest:
         """Build the FAISS and BM25 indexes of a generation from every chunk in the catalog
         and publish them."""
-        started = time.perf_counter()
         with self.catalog.snapshot():  # both indexes from one consistent read of the catalog
             ids, vectors = self.catalog.all_vectors(self.embedder.dimension)
+            started = time.perf_counter()
             lexical = Bm25Index.build(self.catalog.chunk_texts())
         log.info("BM25 index of %d chunks built in %.1f s", lexical.count, time.perf_counter() - started)
         manifest = vector_index.publish(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from navsearch.answer.llama_server import free_port
 from navsearch.service import NavSearch
 from navsearch.settings import Settings
 from navsearch.types import Filters
@@ -87,15 +87,9 @@ def test_cli(built: NavSearch, monkeypatch: pytest.MonkeyPatch) -> None:
     assert bad.exit_code != 0 and "--before must be a date like 2013-04-02" in str(bad.exception)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_http_server(built: NavSearch) -> None:
     """`navsearch serve` as a real process, queried over loopback like the README's curl."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "NAVSEARCH_INDEX_DIR": str(built.settings.index_dir), "NAVSEARCH_API__PORT": str(port)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "navsearch.cli", "serve"],

@@ -195,9 +195,7 @@ def load(folder: Path, *, model_id: str, dimension: int) -> VectorIndex:
             f"vector index in {folder} was built with model {manifest.model_id!r} (dimension "
             f"{manifest.dimension}); the configured model is {model_id!r} (dimension {dimension})"
         )
-    data = (folder / manifest.file).read_bytes()
-    if hashlib.sha256(data).hexdigest() != manifest.sha256:
-        raise IndexMismatch(f"{folder / manifest.file} does not match its manifest checksum")
+    data = _read_verified(folder / manifest.file, manifest.sha256)
     index = faiss.deserialize_index(np.frombuffer(data, dtype=np.uint8))
     if index.ntotal != manifest.count:
         raise IndexMismatch(f"{manifest.file} holds {index.ntotal} vectors, the manifest says {manifest.count}")
@@ -209,7 +207,11 @@ def load_lexical(folder: Path, manifest: Manifest) -> bytes | None:
     generation predates it."""
     if not manifest.lexical_file:
         return None
-    data = (folder / manifest.lexical_file).read_bytes()
-    if hashlib.sha256(data).hexdigest() != manifest.lexical_sha256:
-        raise IndexMismatch(f"{folder / manifest.lexical_file} does not match its manifest checksum")
+    return _read_verified(folder / manifest.lexical_file, manifest.lexical_sha256)
+
+
+def _read_verified(path: Path, sha256: str) -> bytes:
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise IndexMismatch(f"{path} does not match its manifest checksum")
     return data
