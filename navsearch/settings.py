@@ -27,10 +27,10 @@ class EmbeddingSettings(BaseModel):
     backend: Literal["torch", "onnx", "onnx-int8"] = Field(
         "onnx-int8",
         description=(
-            "Encoder runtime: 'onnx-int8' (the default: ONNX Runtime with int8 weights, 3.55x fp32 "
+            "Encoder runtime: 'onnx-int8' (the default: ONNX Runtime with int8 weights, 4.2x fp32 "
             "torch on 2 cores, nDCG@10 within 0.005 of fp32 on both dev sets: benchmarks/reports/"
             "encoder_speed.md and encoder_quality.md), 'onnx' (ONNX Runtime fp32: the same vectors "
-            "as torch, 2.8x) or 'torch' (sentence-transformers fp32; the only one for device "
+            "as torch, 3.1x) or 'torch' (sentence-transformers fp32; the only one for device "
             "'cuda'). ONNX backends export the model into cache_dir on first use; each backend "
             "has its own model id, so an index must be rebuilt to switch."
         ),
