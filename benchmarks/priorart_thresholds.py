@@ -31,7 +31,7 @@ from tqdm import tqdm
 from navsearch.chunking.chunker import split_sentences
 from navsearch.ingest.uspto_xml import parse_uspto_xml
 from navsearch.priorart.elements import split_elements
-from navsearch.service import make_embedder
+from navsearch.embedding.registry import make_embedder
 from navsearch.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +53,7 @@ def main() -> None:
     ap.add_argument("--others", type=int, default=5)
     args = ap.parse_args()
     settings = Settings()
-    embedder = make_embedder(settings)
+    embedder = make_embedder(settings.embedding)
     patents = []
     for path in sorted((args.data / "patents" / "uspto-xml").glob("*.xml")):
         for doc in parse_uspto_xml(path):

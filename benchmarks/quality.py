@@ -45,7 +45,7 @@ def cutoff_ceiling(service: NavSearch, qs) -> dict[str, float]:
         for q, rel in qs.qrels.items():
             for d in rel:
                 total += 1
-                day = metas.get(d, {}).get(f"{field}_date")
+                day = getattr(metas[d], f"{field}_date") if d in metas else None
                 kept += bool(day and day.isoformat() < qs.queries[q]["application_date"])
         out[field] = kept / total
     return out

@@ -30,7 +30,8 @@ from navsearch.chunking.chunker import Chunker
 from navsearch.embedding.base import Embedder
 from navsearch.ingest.patent_jsonl import parse_patent_jsonl
 from navsearch.retrieval.bm25 import Bm25Index
-from navsearch.service import NavSearch, make_embedder
+from navsearch.embedding.registry import make_embedder
+from navsearch.service import NavSearch
 from navsearch.settings import Settings
 from navsearch.store import vector_index
 from navsearch.store.catalog import Catalog
@@ -106,13 +107,14 @@ def real_chunks(limit: int, backend: str) -> list[tuple[str, str, str, bytes]]:
 def build_scaled(folder: Path, chunks: list[tuple[str, str, str, bytes]], total: int, model_id: str) -> Catalog:
     catalog = Catalog(folder / "catalog.sqlite")
     catalog.check_model(model_id, 384)
-    with catalog.transaction() as con:
-        for i in range(total):
-            doc_id, path, text, vec = chunks[i % len(chunks)]
-            copy_id = f"{doc_id}~{i // len(chunks)}"
-            chunk = Chunk(chunk_id_for(copy_id, path, text), copy_id, 0, "clause", path, text, 0, len(text))
-            doc = Document(copy_id, "policy", None, text, [], "bench", number=None)
-            catalog.put_document(con, doc, "bench", [chunk], {chunk.chunk_id: vec})
+    items, vectors = [], {}
+    for i in range(total):
+        doc_id, path, text, vec = chunks[i % len(chunks)]
+        copy_id = f"{doc_id}~{i // len(chunks)}"
+        chunk = Chunk(chunk_id_for(copy_id, path, text), copy_id, 0, "clause", path, text, 0, len(text))
+        items.append((Document(copy_id, "policy", None, text, [], "bench", number=None), [chunk]))
+        vectors[chunk.chunk_id] = vec
+    catalog.put_documents(items, "bench", vectors)
     return catalog
 
 
@@ -203,7 +205,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5, help="ingest rounds (alternating bare and pipeline)")
     args = ap.parse_args()
     settings = Settings()  # the default encoder, as `navsearch` runs it
-    embedder = make_embedder(settings)
+    embedder = make_embedder(settings.embedding)
     out = ROOT / "benchmarks" / "reports"
     # A part skipped keeps its figures from the last run; each part says when it was taken.
     report: dict[str, object] = json.loads((out / "speed.json").read_text()) if (out / "speed.json").exists() else {}

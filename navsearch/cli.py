@@ -12,48 +12,54 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from navsearch.errors import InvalidInput, NavsearchError
-from navsearch.service import NavSearch
+from navsearch.errors import NavsearchError
+from navsearch.filters import parse_date
+from navsearch.service import EVAL_MODES, NavSearch
 from navsearch.settings import Settings
-from navsearch.types import DOC_TYPES, Filters, Hit
+from navsearch.types import DATE_FIELDS, DOC_TYPES, MODES, Filters, Hit
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="Search patents and policy documents.")
 
+# Read once when a command starts (NAVSEARCH_* environment): every limit a command
+# enforces comes from these, through the service.
+_settings: Settings | None = None
+
+
+def _current_settings() -> Settings:
+    global _settings
+    if _settings is None:
+        _settings = Settings()
+    return _settings
+
+
+@app.callback()
+def _start() -> None:
+    """Search patents and policy documents."""
+    global _settings
+    _settings = Settings()
+
 
 def _service() -> NavSearch:
-    return NavSearch(Settings())
+    return NavSearch(_current_settings())
 
 
-def _date(value: str | None, name: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidInput(f"{name} must be a date like 2013-04-02, got {value!r}") from exc
-
-
-def build_filters(
-    doc_types: list[str] | None,
-    before: str | None,
-    after: str | None,
-    date_field: str,
-    ipc: list[str] | None,
-    jurisdiction: list[str] | None,
+def _filters(
+    service: NavSearch,
+    doc_types: list[str] | None = None,
+    before: str | None = None,
+    after: str | None = None,
+    date_field: str = "publication",
+    ipc: list[str] | None = None,
+    jurisdiction: list[str] | None = None,
 ) -> Filters:
-    """Filters from command-line options, validated with messages naming the bad value."""
-    for t in doc_types or []:
-        if t not in DOC_TYPES:
-            raise InvalidInput(f"--type must be one of {', '.join(DOC_TYPES)}, got {t!r}")
-    if date_field not in ("publication", "application", "priority"):
-        raise InvalidInput(f"--date-field must be publication, application or priority, got {date_field!r}")
-    return Filters(
-        doc_types=tuple(doc_types or ()),
-        date_field=date_field,  # type: ignore[arg-type]
-        date_from=_date(after, "--after"),
-        date_to=_date(before, "--before"),
-        ipc_prefixes=tuple(p.replace(" ", "").upper() for p in ipc or ()),
-        jurisdictions=tuple(j.upper() for j in jurisdiction or ()),
+    """Filters from command-line options; a bad date names its option."""
+    return service.filters(
+        doc_types=doc_types or (),
+        date_field=date_field,
+        date_from=parse_date(after, "--after"),
+        date_to=parse_date(before, "--before"),
+        ipc=ipc or (),
+        jurisdictions=jurisdiction or (),
     )
 
 
@@ -101,20 +107,21 @@ def ingest(
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help="An idea, a question or keywords.")],
-    doc_type: Annotated[Optional[list[str]], typer.Option("--type", help="patent, policy or statute.")] = None,
+    doc_type: Annotated[Optional[list[str]], typer.Option("--type", help=f"Document type: {', '.join(DOC_TYPES)} (repeatable).")] = None,
     before: Annotated[Optional[str], typer.Option(help="Only documents dated on or before (YYYY-MM-DD).")] = None,
     after: Annotated[Optional[str], typer.Option(help="Only documents dated on or after (YYYY-MM-DD).")] = None,
-    date_field: Annotated[str, typer.Option(help="publication, application or priority.")] = "publication",
+    date_field: Annotated[str, typer.Option(help=f"Date --before/--after apply to: {', '.join(DATE_FIELDS)}.")] = "publication",
     ipc: Annotated[Optional[list[str]], typer.Option(help="IPC prefix, e.g. H01M or G06F1/16.")] = None,
     jurisdiction: Annotated[Optional[list[str]], typer.Option(help="US, EP, WO, CN, EU ...")] = None,
-    k: Annotated[int, typer.Option(help="Number of results.")] = 10,
+    k: Annotated[int, typer.Option(help="Number of results (at most NAVSEARCH_API__MAX_K).")] = 10,
     chunks: Annotated[bool, typer.Option("--chunks", help="One result per passage, not per document.")] = False,
-    mode: Annotated[str, typer.Option(help="hybrid, dense or lexical.")] = "hybrid",
+    mode: Annotated[str, typer.Option(help=f"Retrievers: {', '.join(MODES)}.")] = "hybrid",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Hybrid search (dense + BM25) with filters; results grouped per document."""
-    filters = build_filters(doc_type, before, after, date_field, ipc, jurisdiction)
-    result = _service().search(
+    service = _service()
+    filters = _filters(service, doc_type, before, after, date_field, ipc, jurisdiction)
+    result = service.search(
         query, k=k, filters=filters, group="chunk" if chunks else "document", mode=mode  # type: ignore[arg-type]
     )
     if as_json:
@@ -128,10 +135,10 @@ def prior_art(
     idea: Annotated[str, typer.Argument(help="The idea: a paragraph or a draft claim.")],
     element: Annotated[Optional[list[str]], typer.Option(help="Give the elements yourself (repeatable).")] = None,
     priority_date: Annotated[Optional[str], typer.Option(help="Only references dated before it (YYYY-MM-DD).")] = None,
-    cutoff_field: Annotated[str, typer.Option(help="Date the cutoff applies to: publication, application, priority.")] = "publication",
+    cutoff_field: Annotated[str, typer.Option(help=f"Date the cutoff applies to: {', '.join(DATE_FIELDS)}.")] = "publication",
     ipc: Annotated[Optional[list[str]], typer.Option(help="IPC/CPC prefix (repeatable).")] = None,
     jurisdiction: Annotated[Optional[list[str]], typer.Option(help="US, EP, WO, ... (repeatable).")] = None,
-    k: Annotated[int, typer.Option(help="References (patent families) to return.")] = 10,
+    k: Annotated[int, typer.Option(help="References (patent families) to return (at most NAVSEARCH_PRIOR_ART__MAX_K).")] = 10,
     out_json: Annotated[Optional[Path], typer.Option("--json-out", help="Write the search record as JSON.")] = None,
     out_csv: Annotated[Optional[Path], typer.Option("--csv-out", help="Write reference x element rows as CSV.")] = None,
 ) -> None:
@@ -139,11 +146,12 @@ def prior_art(
     from navsearch.priorart.coverage import DISCLOSED, PARTLY
     from navsearch.priorart.export import to_csv, to_json
 
-    filters = build_filters(None, None, None, cutoff_field, ipc, jurisdiction)
-    result = _service().prior_art(
+    service = _service()
+    filters = _filters(service, date_field=cutoff_field, ipc=ipc, jurisdiction=jurisdiction)
+    result = service.prior_art(
         idea,
         elements=element,
-        priority_date=_date(priority_date, "--priority-date"),
+        priority_date=parse_date(priority_date, "--priority-date"),
         cutoff_field=filters.date_field,
         ipc=filters.ipc_prefixes,
         jurisdictions=filters.jurisdictions,
@@ -184,14 +192,14 @@ def prior_art(
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="A question about the corpus.")],
-    doc_type: Annotated[Optional[list[str]], typer.Option("--type", help="patent, policy or statute.")] = None,
+    doc_type: Annotated[Optional[list[str]], typer.Option("--type", help=f"Document type: {', '.join(DOC_TYPES)} (repeatable).")] = None,
     jurisdiction: Annotated[Optional[list[str]], typer.Option(help="US, EU, CN ...")] = None,
     generate: Annotated[bool, typer.Option(help="Also ask the configured LLM endpoint, and check its answer.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Answer from the corpus only: verbatim quotes with citations, or a refusal."""
-    filters = build_filters(doc_type, None, None, "publication", None, jurisdiction)
     service = _service()
+    filters = _filters(service, doc_type, jurisdiction=jurisdiction)
     answer = service.ask_generated(question, filters) if generate else service.ask(question, filters)
     if as_json:
         typer.echo(json.dumps(asdict(answer), default=_jsonable, ensure_ascii=False, indent=2))
@@ -216,22 +224,27 @@ def report(
 ) -> None:
     """Ingestion report: what was found, changed and split in a document; or the rejected files."""
     service = _service()
-    data: Any = service.report(doc_id) if doc_id else service.failures()
-    if as_json:
-        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
-    elif doc_id:
-        typer.echo(f"{data['doc_id']} ({data['doc_type']}) from {data['source']}")
-        for key, value in data["found"].items():
+    if doc_id:
+        r = service.report(doc_id)
+        if as_json:
+            typer.echo(json.dumps(asdict(r), indent=2, ensure_ascii=False))
+            return
+        typer.echo(f"{r.doc_id} ({r.doc_type}) from {r.source}")
+        for key, value in r.found.items():
             typer.echo(f"  found    {key}: {value}")
-        for note in data["changed"]:
+        for note in r.changed:
             typer.echo(f"  changed  {note}")
-        for part in data["split"]:
+        for part in r.split:
             typer.echo(f"  split    {part}")
-    elif not data:
+        return
+    failures = service.failures()
+    if as_json:
+        typer.echo(json.dumps([asdict(f) for f in failures], indent=2, ensure_ascii=False))
+    elif not failures:
         typer.echo("no rejected files")
     else:
-        for f in data:
-            typer.echo(f"rejected {f['path']} at step '{f['step']}': {f['error']}")
+        for f in failures:
+            typer.echo(f"rejected {f.path} at step '{f.step}': {f.error}")
 
 
 @app.command("eval")
@@ -242,10 +255,10 @@ def evaluate_cmd(
     cutoff_field: Annotated[
         Optional[str], typer.Option(help="Query field holding a date: only documents dated before it count.")
     ] = None,
-    date_field: Annotated[str, typer.Option(help="Document date the cutoff applies to.")] = "publication",
-    doc_type: Annotated[Optional[list[str]], typer.Option("--type", help="Restrict to a document type.")] = None,
+    date_field: Annotated[str, typer.Option(help=f"Document date the cutoff applies to: {', '.join(DATE_FIELDS)}.")] = "publication",
+    doc_type: Annotated[Optional[list[str]], typer.Option("--type", help=f"Restrict to a document type: {', '.join(DOC_TYPES)}.")] = None,
     mode: Annotated[
-        Optional[list[str]], typer.Option(help="lexical, dense, hybrid, prior-art (default: the first three).")
+        Optional[list[str]], typer.Option(help=f"Repeatable: {', '.join(EVAL_MODES)} (default: all but prior-art).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of the table.")] = False,
     out: Annotated[Optional[Path], typer.Option(help="Also write the JSON results here.")] = None,
@@ -254,10 +267,10 @@ def evaluate_cmd(
     from navsearch.eval.runner import evaluate, format_table, load_query_set
 
     qs = load_query_set(queries, qrels, exclude)
-    filters = build_filters(doc_type, None, None, date_field, None, None)
     service = _service()
+    filters = _filters(service, doc_type, date_field=date_field)
     results = evaluate(
-        service.ranked_ids, qs, modes=tuple(mode or ("lexical", "dense", "hybrid")),
+        service.ranked_ids, qs, modes=tuple(mode or ("lexical", "dense", "hybrid")),  # each checked by ranked_ids
         cutoff_field=cutoff_field, filters=filters,
     )
     payload = {"queries": str(queries), "cutoff_field": cutoff_field, "index": service.info(), "results": results}
@@ -286,9 +299,9 @@ def serve(
     """Serve the HTTP API."""
     import uvicorn
 
-    from api.app import create_app
+    from navsearch.api.app import create_app
 
-    settings = Settings()
+    settings = _current_settings()
     uvicorn.run(create_app(settings), host=host or settings.api.host, port=port or settings.api.port)
 
 

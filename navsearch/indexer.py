@@ -23,7 +23,7 @@ from navsearch.errors import NavsearchError, ParseError
 from navsearch.ingest.registry import iter_files, parse_file
 from navsearch.retrieval.bm25 import Bm25Index
 from navsearch.store import vector_index
-from navsearch.store.catalog import Catalog
+from navsearch.store.catalog import Catalog, FileRecord
 from navsearch.types import Chunk, Document
 
 log = logging.getLogger("navsearch.ingest")
@@ -141,21 +141,21 @@ class Indexer:
     def _ingest_file(self, path: Path, source: str, progress: bool, report: IngestReport) -> FileReport:
         digest = sha256_file(path)
         record = self.catalog.file_record(source)
-        if record and record[0] == digest and record[2] == self.chunker_key:
-            return FileReport(source, "unchanged", documents=len(record[1]))
+        if record and record.sha256 == digest and record.settings == self.chunker_key:
+            return FileReport(source, "unchanged", documents=len(record.doc_ids))
         log.info("%s: parse", source)
         docs = parse_file(path, source)
         out = FileReport(source, "indexed", documents=len(docs))
         changed: list[Document] = []
         for doc in docs:
             state = self.catalog.document_state(doc.doc_id)
-            if state and state[2] != source and state[2] in self.catalog.files():
+            if state and state.source != source and state.source in self.catalog.files():
                 raise ParseError(
-                    source, f"document {doc.doc_id}", f"already ingested from {state[2]}; remove one of the two"
+                    source, f"document {doc.doc_id}", f"already ingested from {state.source}; remove one of the two"
                 )
             if doc.notes:
                 out.notes[doc.doc_id] = doc.notes
-            if state and state[0] == doc.content_hash() and state[1] == self.chunker_key:
+            if state and state.content_hash == doc.content_hash() and state.chunker == self.chunker_key:
                 continue
             changed.append(doc)
         log.info("%s: chunk %d changed document(s)", source, len(changed))
@@ -166,15 +166,15 @@ class Indexer:
         t0 = time.perf_counter()
         vectors.update(self._embed(todo, source, progress))
         report.embed_seconds += time.perf_counter() - t0
-        previous = set(record[1]) if record else set()
-        current = [d.doc_id for d in docs]
+        previous = set(record.doc_ids) if record else set()
+        current = tuple(d.doc_id for d in docs)
         removed = previous - set(current)
-        with self.catalog.transaction() as con:
-            for doc in changed:
-                self.catalog.put_document(con, doc, self.chunker_key, chunks_by_doc[doc.doc_id], vectors)
-            for doc_id in removed:
-                self.catalog.delete_document(con, doc_id)
-            self.catalog.set_file(con, source, digest, current, self.chunker_key)
+        self.catalog.commit_file(
+            FileRecord(source, digest, current, self.chunker_key),
+            [(doc, chunks_by_doc[doc.doc_id]) for doc in changed],
+            vectors,
+            removed,
+        )
         out.documents_changed = len(changed)
         out.documents_removed = len(removed)
         out.chunks = len(all_chunks)
@@ -209,14 +209,11 @@ class Indexer:
     def _prune(self, roots: Sequence[Path], seen: set[str]) -> int:
         """Remove documents of files that were under ``roots`` but are gone now."""
         prefixes = [f"{(r.resolve() if r.is_dir() else r.resolve().parent).name}/" for r in roots]
-        removed = 0
-        with self.catalog.transaction() as con:
-            for source, doc_ids in self.catalog.files().items():
-                if source in seen or not any(source.startswith(p) for p in prefixes):
-                    continue
-                for doc_id in doc_ids:
-                    self.catalog.delete_document(con, doc_id)
-                removed += len(doc_ids)
-                self.catalog.forget_file(con, source)
-                log.info("%s: gone from the corpus, %d document(s) removed", source, len(doc_ids))
-        return removed
+        gone = {
+            source: doc_ids
+            for source, doc_ids in self.catalog.files().items()
+            if source not in seen and any(source.startswith(p) for p in prefixes)
+        }
+        for source, doc_ids in gone.items():
+            log.info("%s: gone from the corpus, %d document(s) removed", source, len(doc_ids))
+        return self.catalog.remove_files(gone)

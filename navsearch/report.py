@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from dataclasses import dataclass
 
-from navsearch.types import Chunk
+from navsearch.types import Chunk, DocumentMeta
 
 
-def document_report(meta: dict[str, Any], text: str, chunks: list[Chunk]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class DocumentReport:
+    """What ingestion found in, changed in and split of one stored document."""
+
+    doc_id: str
+    source: str
+    doc_type: str
+    title: str | None
+    number: str | None
+    found: dict[str, object]  # counts by what was found: sections by kind, claims, pages, characters
+    changed: list[str]  # the parser's repairs
+    split: list[str]  # sections cut into several chunks
+    chunks: int
+
+
+def document_report(meta: DocumentMeta, text: str, chunks: list[Chunk]) -> DocumentReport:
     """Summarise one stored document for a reviewer.
 
     ``found`` counts sections by kind (a section split into several chunks counts once),
@@ -27,13 +42,13 @@ def document_report(meta: dict[str, Any], text: str, chunks: list[Chunk]) -> dic
     for c in sorted(chunks, key=lambda c: c.start):
         covered += max(0, c.end - max(c.start, reach))
         reach = max(reach, c.end)
-    return {
-        "doc_id": meta["doc_id"],
-        "source": meta["source"],
-        "doc_type": meta["doc_type"],
-        "title": meta.get("title"),
-        "number": meta.get("number"),
-        "found": {
+    return DocumentReport(
+        doc_id=meta.doc_id,
+        source=meta.source,
+        doc_type=meta.doc_type,
+        title=meta.title,
+        number=meta.number,
+        found={
             "sections": dict(sorted(by_kind.items())),
             "claims": len(claims),
             "independent_claims": sorted(n for n, parent in claims.items() if parent is None),
@@ -41,7 +56,7 @@ def document_report(meta: dict[str, Any], text: str, chunks: list[Chunk]) -> dic
             "characters": len(text),
             "characters_in_chunks": covered,
         },
-        "changed": list(meta.get("notes") or []),
-        "split": [f"{path} ({len(parts)} chunks)" for (_, path), parts in sections.items() if len(parts) > 1],
-        "chunks": len(chunks),
-    }
+        changed=list(meta.notes),
+        split=[f"{path} ({len(parts)} chunks)" for (_, path), parts in sections.items() if len(parts) > 1],
+        chunks=len(chunks),
+    )

@@ -4,59 +4,34 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import asdict, replace
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from navsearch.chunking.chunker import Chunker
-from navsearch.citations import passage_context
-from navsearch.report import document_report
+from navsearch.citations import PassageContext, passage_context
 from navsearch.embedding.base import Embedder
+from navsearch.embedding.registry import make_embedder
 from navsearch.errors import InvalidInput
+from navsearch.filters import build_filters
 from navsearch.indexer import Indexer, IngestReport
+from navsearch.report import DocumentReport, document_report
 from navsearch.retrieval.bm25 import Bm25Index
-from navsearch.retrieval.searcher import Mode, Searcher, SearchResult
+from navsearch.retrieval.searcher import Searcher, SearchResult
 from navsearch.settings import Settings
 from navsearch.store import vector_index
-from navsearch.store.catalog import Catalog
-from navsearch.types import Chunk, Filters
+from navsearch.store.catalog import Catalog, Failure, StoredDocument
+from navsearch.types import MODES, DateField, Filters, Grouping, Mode
 
 log = logging.getLogger("navsearch.service")
 
 if TYPE_CHECKING:
-    from navsearch.answer.generate import OpenAICompatibleGenerator
     from navsearch.answer.extractive import Answer
-    from navsearch.priorart.workbench import PriorArtResult
+    from navsearch.priorart.workbench import PriorArtResult, Workbench
 
-
-def make_embedder(settings: Settings) -> Embedder:
-    spec = settings.embedding.model
-    if spec.startswith("hashing"):  # the test embedder, by name: "hashing" or "hashing-256"
-        from navsearch.embedding.fake import HashingEmbedder
-
-        dim = int(spec.split("-", 1)[1]) if "-" in spec else 256
-        return HashingEmbedder(dimension=dim)
-    emb = settings.embedding
-    if emb.backend in ("onnx", "onnx-int8"):
-        from navsearch.embedding.onnx_encoder import OnnxEmbedder
-
-        return OnnxEmbedder(
-            spec,
-            cache_dir=emb.cache_dir,
-            quantize="int8" if emb.backend == "onnx-int8" else None,
-            batch_size=emb.batch_size,
-            threads=emb.threads,
-        )
-    from navsearch.embedding.sentence_transformer import SentenceTransformerEmbedder
-
-    return SentenceTransformerEmbedder(
-        spec,
-        batch_size=settings.embedding.batch_size,
-        device=settings.embedding.device,
-        threads=settings.embedding.threads,
-    )
+EVAL_MODES: tuple[str, ...] = (*MODES, "prior-art")  # what `navsearch eval --mode` ranks with
 
 
 class NavSearch:
@@ -76,7 +51,7 @@ class NavSearch:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = make_embedder(self.settings)
+            self._embedder = make_embedder(self.settings.embedding)
         return self._embedder
 
     @cached_property
@@ -133,60 +108,106 @@ class NavSearch:
                 self._searcher = current
             return current
 
+    # --- limits: every interface comes through here, so each is checked once -----------
+    def _check_text(self, text: str, name: str) -> str:
+        limit = self.settings.api.max_query_chars
+        if len(text) > limit:
+            raise InvalidInput(f"{name} is {len(text)} characters long; the limit is {limit}")
+        if not text.strip():
+            raise InvalidInput(f"{name} is empty")
+        return text
+
+    def _check_k(self, k: int) -> int:
+        if k < 1:
+            raise InvalidInput(f"k must be at least 1, got {k}")
+        if k > self.settings.api.max_k:
+            raise InvalidInput(f"k is {k}; the limit is {self.settings.api.max_k}")
+        return k
+
+    def filters(
+        self,
+        *,
+        doc_types: Iterable[str] = (),
+        date_field: str = "publication",
+        date_from: str | date | None = None,
+        date_to: str | date | None = None,
+        ipc: Iterable[str] = (),
+        jurisdictions: Iterable[str] = (),
+    ) -> Filters:
+        """Filters from user input, checked and normalised (navsearch.filters), within the
+        settings' limits."""
+        return build_filters(
+            doc_types=doc_types,
+            date_field=date_field,
+            date_from=date_from,
+            date_to=date_to,
+            ipc=ipc,
+            jurisdictions=jurisdictions,
+            max_values=self.settings.api.max_filter_values,
+        )
+
+    # --- reading ------------------------------------------------------------------------
     def search(
         self,
         query: str,
         *,
         k: int = 10,
         filters: Filters | None = None,
-        group: Literal["document", "chunk"] = "document",
+        group: Grouping = "document",
         mode: Mode = "hybrid",
     ) -> SearchResult:
-        if len(query) > self.settings.api.max_query_chars:
-            raise InvalidInput(
-                f"query is {len(query)} characters long; the limit is {self.settings.api.max_query_chars}"
-            )
-        if k > self.settings.api.max_k:
-            raise InvalidInput(f"k is {k}; the limit is {self.settings.api.max_k}")
+        self._check_text(query, "query")
+        self._check_k(k)
+        if mode not in MODES:
+            raise InvalidInput(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         return self.searcher().search(query, k=k, filters=filters, group=group, mode=mode)
 
-    def document(self, doc_id: str) -> tuple[dict[str, Any], str, list[Chunk]]:
+    def document(self, doc_id: str) -> StoredDocument:
         return self.catalog.document(doc_id)
 
-    def prior_art(self, idea: str, **options: Any) -> "PriorArtResult":
-        """Ranked prior art per family with an element-by-element map (see navsearch.priorart)."""
+    def workbench(self) -> "Workbench":
         from navsearch.priorart.workbench import Workbench
 
-        searcher = self.searcher()
-        bench = Workbench(searcher, self.catalog, self.embedder, self.settings.prior_art)
-        manifest = searcher.index.manifest
-        return bench.run(idea, model=manifest.model_id, corpus_fingerprint=manifest.corpus_fingerprint, **options)
+        return Workbench(self.searcher(), self.catalog, self.embedder, self.settings.prior_art)
+
+    def prior_art(
+        self,
+        idea: str,
+        *,
+        elements: list[str] | None = None,
+        priority_date: date | None = None,
+        cutoff_field: DateField = "publication",
+        ipc: tuple[str, ...] = (),
+        jurisdictions: tuple[str, ...] = (),
+        k: int = 10,
+        policy_k: int | None = None,
+    ) -> "PriorArtResult":
+        """Ranked prior art per family with an element-by-element map (see navsearch.priorart)."""
+        bench = self.workbench()
+        manifest = bench.searcher.index.manifest
+        return bench.run(
+            idea,
+            elements=elements,
+            priority_date=priority_date,
+            cutoff_field=cutoff_field,
+            ipc=ipc,
+            jurisdictions=jurisdictions,
+            k=k,
+            policy_k=policy_k,
+            model=manifest.model_id,
+            corpus_fingerprint=manifest.corpus_fingerprint,
+        )
 
     def ask(self, question: str, filters: Filters | None = None) -> "Answer":
         """An answer quoted from the corpus with citations, or a refusal (navsearch.answer)."""
         from navsearch.answer.extractive import ExtractiveAnswerer
 
-        if len(question) > self.settings.api.max_query_chars:
-            raise InvalidInput(
-                f"question is {len(question)} characters long; the limit is {self.settings.api.max_query_chars}"
-            )
+        self._check_text(question, "question")
         return ExtractiveAnswerer(self.searcher(), self.embedder, self.settings.answer).answer(question, filters)
-
-    def _generator(self) -> "OpenAICompatibleGenerator":
-        from navsearch.answer.generate import OpenAICompatibleGenerator
-
-        a = self.settings.answer
-        if not a.llm_base_url:
-            raise InvalidInput("no answer endpoint is configured: set NAVSEARCH_ANSWER__LLM_BASE_URL")
-        key = a.llm_api_key.get_secret_value() if a.llm_api_key else None
-        return OpenAICompatibleGenerator(
-            a.llm_base_url, a.llm_model, api_key=key, timeout_s=a.llm_timeout_s, max_tokens=a.llm_max_tokens
-        )
 
     def ask_generated(self, question: str, filters: Filters | None = None) -> "Answer":
         """The extractive answer, plus the endpoint's answer checked against the same
-        passages. A refusal is not sent to the endpoint; a failing endpoint leaves the
-        extractive answer, with a note saying why."""
+        passages (navsearch.answer.generate)."""
         events = list(self.ask_stream(question, filters, stream=False))
         return events[-1][1]
 
@@ -195,67 +216,38 @@ class NavSearch:
     ) -> Iterator[tuple[str, Any]]:
         """Events of a generated answer: ("sources", [...]), ("token", text)...,
         ("error", message) if the endpoint fails, and finally ("final", Answer)."""
-        from navsearch.answer.generate import GeneratorError, build_messages, verify
+        from navsearch.answer.generate import generated_answer_events, generator_from_settings
 
-        generator = self._generator()
+        generator = generator_from_settings(self.settings.answer)  # no endpoint: an error before any work
         answer = self.ask(question, filters)
-        yield "sources", [asdict(s) for s in answer.sources]
-        if not answer.answered:
-            answer.notes.append("no passage is close enough to the question: the generator was not asked")
-            yield "final", answer
-            return
-        messages = build_messages(answer.question, answer.sources, system_role=self.settings.answer.llm_system_role)
-        try:
-            if stream:
-                parts = []
-                for delta in generator.stream(messages):
-                    parts.append(delta)
-                    yield "token", delta
-                raw = "".join(parts)
-            else:
-                raw = generator.complete(messages)
-        except GeneratorError as exc:
-            answer.notes.append(f"{exc}; the extractive answer is given instead")
-            yield "error", str(exc)
-            yield "final", answer
-            return
-        checked = verify(raw, answer.sources)
-        answer.generated = asdict(checked)
-        if checked.status in ("verified", "partly verified"):
-            answer.mode = "generated"
-        else:
-            answer.notes.append(f"the generated answer was {checked.status}; the extractive answer stands")
-        yield "final", answer
+        return generated_answer_events(
+            answer, generator, system_role=self.settings.answer.llm_system_role, stream=stream
+        )
 
     def ranked_ids(self, query: str, k: int, filters: Filters, mode: str) -> list[str]:
-        """Document ids best first, for evaluation. Mode "prior-art" ranks patent families
-        as the workbench does and lists each family's members after its representative."""
-        if mode != "prior-art":
-            return [h.doc_id for h in self.search(query, k=k, filters=filters, mode=mode).hits]  # type: ignore[arg-type]
-        from navsearch.priorart.workbench import Workbench
+        """Document ids best first, for evaluation; mode "prior-art" ranks patent families as
+        the workbench does (navsearch.priorart)."""
+        if mode == "prior-art":
+            return self.workbench().ranked_ids(query, filters, k)
+        if mode not in MODES:
+            raise InvalidInput(f"mode must be one of {', '.join(EVAL_MODES)}, got {mode!r}")
+        return [h.doc_id for h in self.search(query, k=k, filters=filters, mode=mode).hits]  # type: ignore[arg-type]
 
-        bench = Workbench(self.searcher(), self.catalog, self.embedder, self.settings.prior_art)
-        patents = replace(filters, doc_types=("patent",))
-        families = bench.rank_families(query, patents, k)
-        # Each family at its best member's rank: its hits in their own order, then the
-        # members the search did not reach (same invention, so likely the same citation),
-        # if they are in the corpus and pass the filters (a member published after the
-        # cutoff is not prior art).
-        ids = [d for _, members, hits in families for d in [*hits, *[m for m in members if m not in hits]]]
-        eligible = self.catalog.documents_matching(ids, patents)
-        return [d for d in ids if d in eligible]
-
-    def report(self, doc_id: str) -> dict[str, Any]:
+    def report(self, doc_id: str) -> DocumentReport:
         """What was found, changed and split in one document (see navsearch.report)."""
         return document_report(*self.catalog.document(doc_id))
 
-    def failures(self) -> list[dict[str, str]]:
+    def failures(self) -> list[Failure]:
         """Files rejected by the last ingest of each, with the step and the reason."""
         return self.catalog.failures()
 
-    def context(self, doc_id: str, start: int, end: int, window: int = 400) -> dict[str, Any]:
-        _, text, chunks = self.catalog.document(doc_id)
-        return {"doc_id": doc_id, **passage_context(text, chunks, start, end, window)}
+    def context(self, doc_id: str, start: int, end: int, window: int = 400) -> PassageContext:
+        """A cited span with ``window`` characters of text either side."""
+        limit = self.settings.api.max_context_window
+        if not 0 <= window <= limit:
+            raise InvalidInput(f"window must be between 0 and {limit} characters; got {window}")
+        doc = self.catalog.document(doc_id)
+        return passage_context(doc_id, doc.text, doc.chunks, start, end, window)
 
     def info(self) -> dict[str, Any]:
         manifest = vector_index.read_manifest(self.vector_dir)

@@ -24,7 +24,7 @@ class EmbeddingSettings(BaseModel):
             "or a sentence-transformers model name available offline."
         ),
     )
-    backend: Literal["torch", "onnx", "onnx-int8"] = Field(
+    backend: Literal["onnx-int8", "onnx", "torch", "hashing"] = Field(
         "onnx-int8",
         description=(
             "Encoder runtime: 'onnx-int8' (the default: ONNX Runtime with int8 weights, 4.2x fp32 "
@@ -32,9 +32,11 @@ class EmbeddingSettings(BaseModel):
             "encoder_speed.md and encoder_quality.md), 'onnx' (ONNX Runtime fp32: the same vectors "
             "as torch, 3.1x) or 'torch' (sentence-transformers fp32; the only one for device "
             "'cuda'). ONNX backends export the model into cache_dir on first use; each backend "
-            "has its own model id, so an index must be rebuilt to switch."
+            "has its own model id, so an index must be rebuilt to switch. 'hashing' is the "
+            "deterministic test encoder (no model; model id 'hashing-<dimension>'), for tests only."
         ),
     )
+    dimension: int = Field(256, ge=8, le=8192, description="Vector size of the 'hashing' test encoder only.")
     cache_dir: Path = Field(
         PROJECT_ROOT / "indexes" / "onnx-cache",
         description="Where the ONNX backends write the model's export on first use.",
@@ -47,7 +49,7 @@ class EmbeddingSettings(BaseModel):
 
     @model_validator(mode="after")
     def _onnx_on_cpu(self) -> "EmbeddingSettings":
-        if self.backend != "torch" and self.device != "cpu":
+        if self.backend in ("onnx", "onnx-int8") and self.device != "cpu":
             raise ValueError(
                 f"backend {self.backend!r} runs on the CPU only; device is {self.device!r}: "
                 "set NAVSEARCH_EMBEDDING__BACKEND=torch to encode on that device"
@@ -125,8 +127,11 @@ class PriorArtSettings(BaseModel):
     )
     max_elements: int = Field(12, ge=1, le=50, description="Most elements an idea may be split into.")
     max_idea_chars: int = Field(6000, ge=100, description="Longest accepted idea text.")
+    max_element_chars: int = Field(1000, ge=10, description="Longest accepted element, when the user gives the elements.")
+    max_k: int = Field(50, ge=1, le=1000, description="Most references (patent families) one prior-art search may ask for.")
     candidate_factor: int = Field(4, ge=1, le=20, description="Documents fetched per reference returned, before family collapse.")
-    policy_k: int = Field(5, ge=0, le=50, description="Policy and statute clauses returned with the prior art.")
+    policy_k: int = Field(5, ge=0, description="Policy and statute clauses returned with the prior art, unless the request says.")
+    max_policy_k: int = Field(50, ge=0, le=1000, description="Most policy and statute clauses one request may ask for.")
 
     @model_validator(mode="after")
     def _ordered(self) -> "PriorArtSettings":
@@ -135,6 +140,8 @@ class PriorArtSettings(BaseModel):
                 f"partly_threshold ({self.partly_threshold}) must not exceed disclosed_threshold "
                 f"({self.disclosed_threshold})"
             )
+        if self.policy_k > self.max_policy_k:
+            raise ValueError(f"policy_k ({self.policy_k}) must not exceed max_policy_k ({self.max_policy_k})")
         return self
 
 
@@ -169,10 +176,19 @@ class AnswerSettings(BaseModel):
 
 
 class ApiSettings(BaseModel):
+    """The service's address and the limits every interface (HTTP, CLI, library) enforces:
+    the HTTP schemas are built from these, and the service checks them for the CLI."""
+
     host: str = Field("127.0.0.1", description="Address the HTTP service binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port of the HTTP service.")
-    max_query_chars: int = Field(4000, ge=1, description="Longest accepted query, in characters.")
-    max_k: int = Field(100, ge=1, description="Largest accepted k.")
+    max_query_chars: int = Field(4000, ge=1, description="Longest accepted query or question, in characters.")
+    max_k: int = Field(100, ge=1, description="Largest accepted k (results of a search).")
+    max_filter_values: int = Field(
+        20, ge=1, description="Most values one filter may list (IPC prefixes, jurisdictions)."
+    )
+    max_context_window: int = Field(
+        5000, ge=0, description="Most characters of context shown either side of a cited span."
+    )
 
 
 class Settings(BaseSettings):

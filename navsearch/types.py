@@ -9,10 +9,18 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Literal, get_args
 
+# The allowed values of the words users and layers exchange, each defined once here: the
+# settings, the HTTP schemas, the CLI's checks and the catalog's columns all derive theirs.
 DocType = Literal["patent", "policy", "statute"]
-DOC_TYPES: tuple[str, ...] = ("patent", "policy", "statute")
+DOC_TYPES: tuple[DocType, ...] = get_args(DocType)
+DateField = Literal["publication", "application", "priority"]  # a patent's three dates
+DATE_FIELDS: tuple[DateField, ...] = get_args(DateField)
+Mode = Literal["hybrid", "dense", "lexical"]  # which retrievers rank
+MODES: tuple[Mode, ...] = get_args(Mode)
+Grouping = Literal["document", "chunk"]  # one hit per document, or per passage
+GROUPINGS: tuple[Grouping, ...] = get_args(Grouping)
 
 # Section kinds. Structural units a reader cites.
 SectionKind = Literal[
@@ -25,8 +33,10 @@ SectionKind = Literal[
     "preamble",  # text before the first numbered provision (addressees, recitals)
     "closing",  # signature, date lines
     "page",  # a PDF page whose structure is unknown
+    "heading",  # a heading line: in the text and cited by number, not retrieved on its own
     "text",  # anything else
 ]
+SECTION_KINDS: tuple[SectionKind, ...] = get_args(SectionKind)
 
 
 @dataclass(frozen=True)
@@ -40,7 +50,7 @@ class Section:
     number), or None when the document prints neither.
     """
 
-    kind: str
+    kind: SectionKind
     path: str
     text: str
     start: int
@@ -57,7 +67,7 @@ class Document:
     """A parsed document: full text, its citable sections and its metadata."""
 
     doc_id: str  # stable, URL-safe: a patent's publication number, or a slug
-    doc_type: str  # one of DOC_TYPES
+    doc_type: DocType
     title: str | None
     text: str
     sections: list[Section]
@@ -85,6 +95,32 @@ class Document:
             if s.location is not None:  # only then, so documents without locations keep their hash
                 h.update(f"\x00{s.location}".encode())
         return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """A stored document's metadata: what hits, citations and reports show of it (the
+    catalog's row, lists decoded, dates as ``date``)."""
+
+    doc_id: str
+    doc_type: DocType
+    title: str | None
+    number: str | None
+    source: str
+    publication_date: date | None = None
+    application_date: date | None = None
+    priority_date: date | None = None
+    jurisdiction: str | None = None
+    language: str | None = None
+    ipc: tuple[str, ...] = ()
+    cpc: tuple[str, ...] = ()
+    issuer: str | None = None
+    assignee: str | None = None
+    family: tuple[str, ...] = ()
+    cited: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    content_hash: str = ""  # what the catalog compares to skip an unchanged document
+    chunker: str = ""  # the chunker settings its chunks were cut with
 
 
 @dataclass(frozen=True)
@@ -127,7 +163,7 @@ class Filters:
     """Search filters. Dates compare ISO strings of the chosen date field."""
 
     doc_types: tuple[str, ...] = ()
-    date_field: Literal["publication", "application", "priority"] = "publication"
+    date_field: DateField = "publication"
     date_from: date | None = None
     date_to: date | None = None  # inclusive
     ipc_prefixes: tuple[str, ...] = ()

@@ -22,9 +22,9 @@ def real_embedder():
     """The real all-MiniLM-L6-v2 from its package with the default encoder (ONNX Runtime
     int8, exported on first use into the project's cache), loaded once per test session:
     what `navsearch` itself runs, so the CLI and server in the tests open its indexes."""
-    from navsearch.service import make_embedder
+    from navsearch.embedding.registry import make_embedder
 
-    return make_embedder(Settings())
+    return make_embedder(Settings().embedding)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from navsearch.api.app import create_app
 from navsearch.answer.extractive import Source, named_jurisdictions, sentence_spans
 from navsearch.answer.generate import build_messages, split_answer, verify
 from navsearch.embedding.fake import HashingEmbedder

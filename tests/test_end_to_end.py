@@ -151,7 +151,7 @@ def test_prior_art_finds_the_paraphrased_patent_and_maps_its_elements(built: Nav
 def test_prior_art_cutoff_excludes_later_references(built: NavSearch) -> None:
     _, _, _ = built.document("US6078496")
     meta = built.catalog.documents_meta(["US6078496"])["US6078496"]
-    cutoff = meta["application_date"]
+    cutoff = meta.application_date
     result = built.prior_art(BATTERY_QUERY, priority_date=cutoff, k=10)
     assert result.references
     assert all(r.publication_date and r.publication_date < cutoff for r in result.references)

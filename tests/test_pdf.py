@@ -32,7 +32,7 @@ from navsearch.ingest.pdf_locations import (
     settle_columns,
     settle_page_numbers,
 )
-from navsearch.types import Document
+from navsearch.types import Document, DocumentMeta
 
 DATA = Path(__file__).parent / "data" / "pdf"
 EXPECTED = {e["patent_id"]: e["expected_abstract"] for e in json.loads((DATA / "expected_abstracts.json").read_text())}
@@ -370,7 +370,7 @@ def test_front_pages_print_no_location(pid: str) -> None:
 def test_citation_uses_the_printed_location() -> None:
     doc = _doc("US8427103")
     chunks = Chunker(lambda texts: [len(t.split()) + 2 for t in texts], max_tokens=512).chunk(doc)
-    meta = {"doc_type": "patent", "number": doc.number, "doc_id": doc.doc_id}
+    meta = DocumentMeta(doc_id=doc.doc_id, doc_type="patent", title=None, number=doc.number, source="")
     by_path = {c.path: c for c in chunks}
     assert by_path["claim 5"].location == "col. 11, ll. 4-9"
     assert cite(meta, by_path["claim 5"]) == "US8427103, claim 5, col. 11, ll. 4-9"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from navsearch.api.app import create_app
 from navsearch.errors import InvalidInput
 from navsearch.priorart.coverage import coverage
 from navsearch.priorart.elements import split_elements

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
+from navsearch.api.app import create_app
 from navsearch.errors import InvalidInput
 from navsearch.service import NavSearch
 
@@ -35,16 +35,16 @@ def test_every_document_is_rebuilt_from_its_chunks(ingested: NavSearch) -> None:
 
 def test_report_of_the_circular(ingested: NavSearch) -> None:
     r = ingested.report("sipo-2013-27")
-    assert r["found"]["sections"]["clause"] == 27
-    assert r["found"]["characters_in_chunks"] <= r["found"]["characters"]
-    assert any("hyphen removed across a break: 'o-verall'" == n for n in r["changed"])
-    assert any("inferred as '2'" in n for n in r["changed"])
+    assert r.found["sections"]["clause"] == 27
+    assert r.found["characters_in_chunks"] <= r.found["characters"]
+    assert any("hyphen removed across a break: 'o-verall'" == n for n in r.changed)
+    assert any("inferred as '2'" in n for n in r.changed)
 
 
 def test_report_of_a_patent_with_claims(ingested: NavSearch) -> None:
     r = ingested.report("US8930553B2")
-    assert r["found"]["claims"] >= 1 and 1 in r["found"]["independent_claims"]
-    assert r["found"]["sections"]["claim"] == r["found"]["claims"]
+    assert r.found["claims"] >= 1 and 1 in r.found["independent_claims"]
+    assert r.found["sections"]["claim"] == r.found["claims"]
 
 
 def test_rejected_files_are_reported_until_fixed(ingested: NavSearch, small_corpus: Path) -> None:
@@ -52,8 +52,8 @@ def test_rejected_files_are_reported_until_fixed(ingested: NavSearch, small_corp
     bad.write_text("nothing numbered\n")
     ingested.ingest([small_corpus], progress=False)
     failures = ingested.failures()
-    assert [f["path"] for f in failures] == ["corpus/policy/empty.txt"]
-    assert failures[0]["step"] == "clause tree" and "no numbered clause" in failures[0]["error"]
+    assert [f.path for f in failures] == ["corpus/policy/empty.txt"]
+    assert failures[0].step == "clause tree" and "no numbered clause" in failures[0].error
     bad.write_text("Circular of the Office on Testing Things Properly\n\nI. Scope\n\nIt applies.\n")
     ingested.ingest([small_corpus], progress=False)
     assert ingested.failures() == []
@@ -63,8 +63,8 @@ def test_context_around_a_cited_passage(ingested: NavSearch) -> None:
     hit = ingested.search("pilot enterprises of patent operation", k=1).hits[0]
     p = hit.passages[0]
     ctx = ingested.context(hit.doc_id, p.start, p.end, window=200)
-    assert ctx["passage"] == p.text and p.path in ctx["paths"]
-    assert 0 < len(ctx["before"]) <= 200 and 0 < len(ctx["after"]) <= 200
+    assert ctx.passage == p.text and p.path in ctx.paths
+    assert 0 < len(ctx.before) <= 200 and 0 < len(ctx.after) <= 200
     with pytest.raises(InvalidInput, match="offsets must satisfy 0 <= start < end"):
         ingested.context(hit.doc_id, 10, 5)
 

@@ -72,7 +72,7 @@ def test_filters(fake_service: NavSearch, small_corpus: Path) -> None:
         assert hits and all(h.publication_date and h.publication_date <= cutoff for h in hits), mode
     patents = {h.doc_id for h in fake_service.search(q, k=50, filters=Filters(doc_types=("patent",))).hits}
     metas = fake_service.catalog.documents_meta(patents)
-    published_before = {d for d, m in metas.items() if m["publication_date"] and m["publication_date"] <= cutoff}
+    published_before = {d for d, m in metas.items() if m.publication_date and m.publication_date <= cutoff}
     assert published_before and published_before != patents
     matching = fake_service.catalog.documents_matching([*patents, "no-such-doc"], Filters(date_to=cutoff))
     assert matching == published_before
@@ -274,6 +274,5 @@ def test_catalog_before_locations_is_migrated(tmp_path: Path) -> None:
     doc = Document(doc_id="US2", doc_type="patent", title=None, text="A gadget.", sections=[], source="US2.pdf")
     chunk = Chunk("c2", "US2", 0, "claim", "claim 1", "A gadget.", 0, 9, page=3, location="col. 5, ll. 10-12")
     catalog = Catalog(path)
-    with catalog.transaction() as con:
-        catalog.put_document(con, doc, "model|v3", [chunk], {"c2": b"\x00\x00\x80\x3f"})
+    catalog.put_documents([(doc, [chunk])], "model|v3", {"c2": b"\x00\x00\x80\x3f"})
     assert catalog.document("US2")[2][0].location == "col. 5, ll. 10-12"

@@ -15,13 +15,14 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import httpx
 
-from navsearch.answer.extractive import Source
-from navsearch.errors import NavsearchError
+from navsearch.answer.extractive import Answer, Source
+from navsearch.errors import InvalidInput, NavsearchError
+from navsearch.settings import AnswerSettings
 
 SYSTEM_PROMPT = (
     "You answer questions about legal and technical documents using ONLY the numbered passages "
@@ -171,3 +172,53 @@ class OpenAICompatibleGenerator:
                     delta = json.loads(data)["choices"][0].get("delta", {}).get("content")
                     if delta:
                         yield delta
+
+
+def generator_from_settings(settings: AnswerSettings) -> OpenAICompatibleGenerator:
+    """The configured endpoint; InvalidInput when none is configured."""
+    if not settings.llm_base_url:
+        raise InvalidInput("no answer endpoint is configured: set NAVSEARCH_ANSWER__LLM_BASE_URL")
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+    return OpenAICompatibleGenerator(
+        settings.llm_base_url,
+        settings.llm_model,
+        api_key=key,
+        timeout_s=settings.llm_timeout_s,
+        max_tokens=settings.llm_max_tokens,
+    )
+
+
+def generated_answer_events(
+    answer: Answer, generator: OpenAICompatibleGenerator, *, system_role: bool = True, stream: bool = True
+) -> Iterator[tuple[str, Any]]:
+    """Events of a generated answer built on an extractive one: ("sources", [...]),
+    ("token", text)..., ("error", message) if the endpoint fails, and finally ("final",
+    Answer). A refusal is not sent to the endpoint; a failing endpoint leaves the
+    extractive answer, with a note saying why."""
+    yield "sources", [asdict(s) for s in answer.sources]
+    if not answer.answered:
+        answer.notes.append("no passage is close enough to the question: the generator was not asked")
+        yield "final", answer
+        return
+    messages = build_messages(answer.question, answer.sources, system_role=system_role)
+    try:
+        if stream:
+            parts = []
+            for delta in generator.stream(messages):
+                parts.append(delta)
+                yield "token", delta
+            raw = "".join(parts)
+        else:
+            raw = generator.complete(messages)
+    except GeneratorError as exc:
+        answer.notes.append(f"{exc}; the extractive answer is given instead")
+        yield "error", str(exc)
+        yield "final", answer
+        return
+    checked = verify(raw, answer.sources)
+    answer.generated = asdict(checked)
+    if checked.status in ("verified", "partly verified"):
+        answer.mode = "generated"
+    else:
+        answer.notes.append(f"the generated answer was {checked.status}; the extractive answer stands")
+    yield "final", answer

@@ -4,9 +4,9 @@ and the policy clauses that bear on the same idea."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
@@ -19,9 +19,7 @@ from navsearch.priorart.elements import split_elements
 from navsearch.retrieval.searcher import Searcher
 from navsearch.settings import PriorArtSettings
 from navsearch.store.catalog import Catalog
-from navsearch.types import Filters, Hit, Passage
-
-CutoffField = Literal["publication", "application", "priority"]
+from navsearch.types import DateField, DocumentMeta, Filters, Hit, Passage
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,7 @@ class PriorArtResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def _families(hits: list[Hit], metas: dict[str, dict[str, Any]]) -> list[list[Hit]]:
+def _families(hits: list[Hit], metas: dict[str, DocumentMeta]) -> list[list[Hit]]:
     """Group hits whose family lists connect them (union-find), best hit's group first."""
     parent = {h.doc_id: h.doc_id for h in hits}
 
@@ -87,7 +85,8 @@ def _families(hits: list[Hit], metas: dict[str, dict[str, Any]]) -> list[list[Hi
 
     owner: dict[str, str] = {}
     for h in hits:
-        for member in {h.doc_id, *metas.get(h.doc_id, {}).get("family", [])}:
+        family = metas[h.doc_id].family if h.doc_id in metas else ()
+        for member in {h.doc_id, *family}:
             if member in owner:
                 parent[find(h.doc_id)] = find(owner[member])
             else:
@@ -111,6 +110,11 @@ class Workbench:
         found = [e.strip() for e in elements if e.strip()] if elements else split_elements(idea)
         if not found:
             raise InvalidInput("the idea has no text to split into elements")
+        for e in found:
+            if len(e) > self.settings.max_element_chars:
+                raise InvalidInput(
+                    f"an element is {len(e)} characters long; the limit is {self.settings.max_element_chars}"
+                )
         if len(found) > self.settings.max_elements:
             raise InvalidInput(
                 f"the idea has {len(found)} elements; the limit is {self.settings.max_elements} "
@@ -121,7 +125,7 @@ class Workbench:
     def filters_for(
         self,
         priority_date: date | None,
-        cutoff_field: CutoffField,
+        cutoff_field: DateField,
         ipc: tuple[str, ...],
         jurisdictions: tuple[str, ...],
     ) -> Filters:
@@ -144,7 +148,7 @@ class Workbench:
         out = []
         for group in _families(hits, metas)[:k]:
             rep = max(group, key=lambda h: (lengths.get(h.doc_id, 0), -group.index(h)))
-            members = {m for h in group for m in [h.doc_id, *metas[h.doc_id].get("family", [])]}
+            members = {m for h in group for m in [h.doc_id, *metas[h.doc_id].family]}
             best = group[0]
             out.append(
                 (
@@ -154,6 +158,17 @@ class Workbench:
                 )
             )
         return out
+
+    def ranked_ids(self, query: str, filters: Filters, k: int) -> list[str]:
+        """Patent ids best first, as the workbench ranks them (for evaluation): each family at
+        its best member's rank, its hits in their own order, then the members the search did
+        not reach (same invention, so likely the same citation) if they are in the corpus and
+        pass the filters (a member published after the cutoff is not prior art)."""
+        patents = replace(filters, doc_types=("patent",))
+        families = self.rank_families(query, patents, k)
+        ids = [d for _, members, hits in families for d in [*hits, *[m for m in members if m not in hits]]]
+        eligible = self.catalog.documents_matching(ids, patents)
+        return [d for d in ids if d in eligible]
 
     def map_elements(self, elements: list[str], doc_ids: list[str]) -> dict[str, list[ElementMatch]]:
         """For each reference, each element's best sentence: the best chunk by stored
@@ -210,7 +225,7 @@ class Workbench:
         *,
         elements: list[str] | None = None,
         priority_date: date | None = None,
-        cutoff_field: CutoffField = "publication",
+        cutoff_field: DateField = "publication",
         ipc: tuple[str, ...] = (),
         jurisdictions: tuple[str, ...] = (),
         k: int = 10,
@@ -221,8 +236,10 @@ class Workbench:
         idea = idea.strip()
         if not idea:
             raise InvalidInput("idea is empty")
-        if not 1 <= k <= 50:
-            raise InvalidInput(f"k must be between 1 and 50; got {k}")
+        if not 1 <= k <= self.settings.max_k:
+            raise InvalidInput(f"k must be between 1 and {self.settings.max_k}; got {k}")
+        if policy_k is not None and not 0 <= policy_k <= self.settings.max_policy_k:
+            raise InvalidInput(f"policy_k must be between 0 and {self.settings.max_policy_k}; got {policy_k}")
         parts = self.elements_for(idea, elements)
         filters = self.filters_for(priority_date, cutoff_field, ipc, jurisdictions)
         families = self.rank_families(idea, filters, k)
@@ -237,7 +254,7 @@ class Workbench:
                 score=h.score,
                 publication_date=h.publication_date,
                 application_date=h.application_date,
-                priority_date=metas[h.doc_id].get("priority_date"),
+                priority_date=metas[h.doc_id].priority_date,
                 jurisdiction=h.jurisdiction,
                 ipc=h.ipc,
                 assignee=h.assignee,
@@ -286,6 +303,4 @@ class Workbench:
 
 
 def _with_score(hit: Hit, score: float) -> Hit:
-    from dataclasses import replace
-
     return replace(hit, score=score)

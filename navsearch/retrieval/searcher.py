@@ -4,7 +4,7 @@ then grouped per document with each document's best passages."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from navsearch.citations import cite
 from navsearch.embedding.base import Embedder
@@ -15,7 +15,7 @@ from navsearch.retrieval.terms import cjk_share, query_terms
 from navsearch.settings import RetrievalSettings
 from navsearch.store.catalog import Catalog, StoredChunk
 from navsearch.store.vector_index import VectorIndex
-from navsearch.types import Filters, Hit, Passage
+from navsearch.types import DocumentMeta, Filters, Hit, Passage
 
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
@@ -100,7 +100,7 @@ class Searcher:
         return SearchResult(hits=hits, candidates=candidates, generation=self.index.manifest.generation)
 
     def _group(
-        self, fused: list[Fused], chunks: dict[int, StoredChunk], metas: dict[str, dict[str, Any]], k: int
+        self, fused: list[Fused], chunks: dict[int, StoredChunk], metas: dict[str, DocumentMeta], k: int
     ) -> list[Hit]:
         per_doc: dict[str, list[tuple[Fused, StoredChunk]]] = {}
         for f in fused:
@@ -115,7 +115,7 @@ class Searcher:
         return [self._hit(metas, items[:n]) for items in ranked]
 
     @staticmethod
-    def _hit(metas: dict[str, dict[str, Any]], items: list[tuple[Fused, StoredChunk]]) -> Hit:
+    def _hit(metas: dict[str, DocumentMeta], items: list[tuple[Fused, StoredChunk]]) -> Hit:
         meta = metas[items[0][1].chunk.doc_id]
         passages = tuple(
             Passage(
@@ -136,16 +136,16 @@ class Searcher:
             for f, s in items
         )
         return Hit(
-            doc_id=meta["doc_id"],
-            doc_type=meta["doc_type"],
-            title=meta.get("title"),
-            number=meta.get("number"),
+            doc_id=meta.doc_id,
+            doc_type=meta.doc_type,
+            title=meta.title,
+            number=meta.number,
             score=items[0][0].score,
-            publication_date=meta.get("publication_date"),
-            application_date=meta.get("application_date"),
-            jurisdiction=meta.get("jurisdiction"),
-            ipc=tuple(meta.get("ipc") or ()),
-            issuer=meta.get("issuer"),
-            assignee=meta.get("assignee"),
+            publication_date=meta.publication_date,
+            application_date=meta.application_date,
+            jurisdiction=meta.jurisdiction,
+            ipc=meta.ipc,
+            issuer=meta.issuer,
+            assignee=meta.assignee,
             passages=passages,
         )

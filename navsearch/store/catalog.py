@@ -9,17 +9,17 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from navsearch.errors import IndexMismatch, NotFound
-from navsearch.types import Chunk, Document, Filters, embedded_text
+from navsearch.types import Chunk, DateField, Document, DocumentMeta, Filters, embedded_text
 
 SCHEMA_VERSION = "1"
 SCHEMA = """
@@ -49,7 +49,10 @@ CREATE TABLE IF NOT EXISTS failures(path TEXT PRIMARY KEY, step TEXT NOT NULL, e
 -- BM25 moved out of SQLite FTS5 into each index generation (retrieval/bm25.py).
 DROP TABLE IF EXISTS chunks_fts;
 """
-DATE_COLUMNS = {"publication": "publication_date", "application": "application_date", "priority": "priority_date"}
+DATE_COLUMNS: dict[DateField, str] = {
+    "publication": "publication_date", "application": "application_date", "priority": "priority_date"
+}
+IN_BATCH = 500  # ids per "IN (...)" query: well under SQLite's bound-parameter limit
 DOC_COLUMNS = (
     "doc_id, doc_type, title, number, source, content_hash, chunker, publication_date, application_date,"
     " priority_date, jurisdiction, language, ipc_flat, cpc, issuer, assignee, family, cited, notes"
@@ -67,6 +70,43 @@ ADDED_COLUMNS = (("chunks", "location", "TEXT"),)
 class StoredChunk:
     rowid: int
     chunk: Chunk
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """An ingested file: its bytes' hash, the documents it gave, the chunker that cut them."""
+
+    path: str
+    sha256: str
+    doc_ids: tuple[str, ...]
+    settings: str
+
+
+@dataclass(frozen=True)
+class DocumentState:
+    """What ingest compares to skip an unchanged document."""
+
+    content_hash: str
+    chunker: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A file rejected at ingestion: the step that failed and why."""
+
+    path: str
+    step: str
+    error: str
+    at: str
+
+
+class StoredDocument(NamedTuple):
+    """One stored document: metadata, full text, chunks in order."""
+
+    meta: DocumentMeta
+    text: str
+    chunks: list[Chunk]
 
 
 def _iso(d: date | None) -> str | None:
@@ -103,15 +143,37 @@ def _add_missing_columns(con: sqlite3.Connection) -> None:
             con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
 
 
-def doc_meta(row: sqlite3.Row) -> dict[str, Any]:
-    """A documents row as plain metadata (lists decoded, dates as date)."""
-    out = dict(row)
-    out["ipc"] = out.pop("ipc_flat").split()
-    for key in ("cpc", "family", "cited", "notes"):
-        out[key] = json.loads(out[key]) if out.get(key) else []
-    for key in DATE_COLUMNS.values():
-        out[key] = date.fromisoformat(out[key]) if out.get(key) else None
-    return out
+def _listed(value: str | None) -> tuple[str, ...]:
+    return tuple(json.loads(value)) if value else ()
+
+
+def _date(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def doc_meta(row: sqlite3.Row) -> DocumentMeta:
+    """A documents row as typed metadata (lists decoded, dates as date)."""
+    return DocumentMeta(
+        doc_id=row["doc_id"],
+        doc_type=row["doc_type"],
+        title=row["title"],
+        number=row["number"],
+        source=row["source"],
+        publication_date=_date(row["publication_date"]),
+        application_date=_date(row["application_date"]),
+        priority_date=_date(row["priority_date"]),
+        jurisdiction=row["jurisdiction"],
+        language=row["language"],
+        ipc=tuple(row["ipc_flat"].split()),
+        cpc=_listed(row["cpc"]),
+        issuer=row["issuer"],
+        assignee=row["assignee"],
+        family=_listed(row["family"]),
+        cited=_listed(row["cited"]),
+        notes=_listed(row["notes"]),
+        content_hash=row["content_hash"],
+        chunker=row["chunker"],
+    )
 
 
 def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
@@ -145,14 +207,16 @@ def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
 
 
 class Catalog:
-    """Documents, chunks, vectors and FTS5 in one SQLite file (WAL; a connection per thread)."""
+    """Documents, chunks and their vectors in one SQLite file (WAL; a connection per thread).
+
+    Every write method owns its transaction: a caller never holds the connection."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
         self.con.executescript(SCHEMA)  # executescript commits by itself: outside a transaction
-        with self.transaction() as con:
+        with self._transaction() as con:
             stored = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             if stored is None:
                 con.execute("INSERT INTO meta VALUES('schema_version', ?)", (SCHEMA_VERSION,))
@@ -176,7 +240,7 @@ class Catalog:
         return con
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
         con = self.con
         con.execute("BEGIN IMMEDIATE")
         try:
@@ -208,16 +272,15 @@ class Catalog:
         row = self.con.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
 
-    def set_meta(self, key: str, value: str, con: sqlite3.Connection | None = None) -> None:
-        (con or self.con).execute("INSERT OR REPLACE INTO meta VALUES(?, ?)", (key, value))
 
     def check_model(self, model_id: str, dimension: int) -> None:
         """Record the model on first use; refuse a store built with another one."""
         stored = self.get_meta("model_id")
         if stored is None:
-            with self.transaction() as con:
-                self.set_meta("model_id", model_id, con)
-                self.set_meta("dimension", str(dimension), con)
+            with self._transaction() as con:
+                con.executemany(
+                    "INSERT OR REPLACE INTO meta VALUES(?, ?)", [("model_id", model_id), ("dimension", str(dimension))]
+                )
             return
         if stored != model_id or self.get_meta("dimension") != str(dimension):
             raise IndexMismatch(
@@ -230,64 +293,98 @@ class Catalog:
             )
 
     # --- files ------------------------------------------------------------------------
-    def file_record(self, path: str) -> tuple[str, list[str], str] | None:
+    def file_record(self, path: str) -> FileRecord | None:
         row = self.con.execute("SELECT sha256, doc_ids, settings FROM files WHERE path=?", (path,)).fetchone()
-        return (row[0], json.loads(row[1]), row[2]) if row else None
-
-    def set_file(self, con: sqlite3.Connection, path: str, sha256: str, doc_ids: list[str], settings: str) -> None:
-        con.execute(
-            "INSERT OR REPLACE INTO files VALUES(?, ?, ?, ?)", (path, sha256, json.dumps(doc_ids), settings)
-        )
-        con.execute("DELETE FROM failures WHERE path=?", (path,))  # it ingests cleanly now
+        return FileRecord(path, row[0], tuple(json.loads(row[1])), row[2]) if row else None
 
     def files(self) -> dict[str, list[str]]:
         return {r[0]: json.loads(r[1]) for r in self.con.execute("SELECT path, doc_ids FROM files")}
 
-    def forget_file(self, con: sqlite3.Connection, path: str) -> None:
-        con.execute("DELETE FROM files WHERE path=?", (path,))
-        con.execute("DELETE FROM failures WHERE path=?", (path,))
+    def commit_file(
+        self,
+        record: FileRecord,
+        changed: Sequence[tuple[Document, Sequence[Chunk]]],
+        vectors: Mapping[str, bytes],
+        removed: Iterable[str] = (),
+    ) -> None:
+        """One file's ingest in one transaction: its changed documents replaced with their
+        chunks (``vectors`` maps every chunk id to its vector), the documents it no longer
+        holds removed, and its record written (which clears any earlier failure)."""
+        with self._transaction() as con:
+            for doc, chunks in changed:
+                self._put_document(con, doc, record.settings, chunks, vectors)
+            for doc_id in removed:
+                self._delete_document(con, doc_id)
+            con.execute(
+                "INSERT OR REPLACE INTO files VALUES(?, ?, ?, ?)",
+                (record.path, record.sha256, json.dumps(list(record.doc_ids)), record.settings),
+            )
+            con.execute("DELETE FROM failures WHERE path=?", (record.path,))
+
+    def put_documents(
+        self, items: Sequence[tuple[Document, Sequence[Chunk]]], chunker: str, vectors: Mapping[str, bytes]
+    ) -> None:
+        """Store documents with their chunks in one transaction, outside any file record."""
+        with self._transaction() as con:
+            for doc, chunks in items:
+                self._put_document(con, doc, chunker, chunks, vectors)
+
+    def remove_files(self, paths: Iterable[str]) -> int:
+        """Forget files and remove their documents, in one transaction; the documents removed."""
+        removed = 0
+        with self._transaction() as con:
+            for path in paths:
+                row = con.execute("SELECT doc_ids FROM files WHERE path=?", (path,)).fetchone()
+                for doc_id in json.loads(row[0]) if row else []:
+                    self._delete_document(con, doc_id)
+                    removed += 1
+                con.execute("DELETE FROM files WHERE path=?", (path,))
+                con.execute("DELETE FROM failures WHERE path=?", (path,))
+        return removed
 
     def record_failure(self, path: str, step: str, error: str) -> None:
         """Remember why a file was rejected (shown by reports until it ingests cleanly)."""
-        with self.transaction() as con:
+        with self._transaction() as con:
             con.execute(
                 "INSERT OR REPLACE INTO failures VALUES(?, ?, ?, datetime('now'))", (path, step, error)
             )
 
-    def failures(self) -> list[dict[str, str]]:
+    def failures(self) -> list[Failure]:
         rows = self.con.execute("SELECT path, step, error, at FROM failures ORDER BY path")
-        return [dict(r) for r in rows]
+        return [Failure(*r) for r in rows]
 
     # --- documents and chunks -----------------------------------------------------------
-    def document_state(self, doc_id: str) -> tuple[str, str, str] | None:
-        """(content_hash, chunker, source) of a stored document."""
+    def _select_in(self, sql: str, ids: Iterable[Any], args: Sequence[Any] = ()) -> Iterator[sqlite3.Row]:
+        """Rows of ``sql`` (whose ``{ids}`` stands for a placeholder list) for the ids,
+        queried in batches of IN_BATCH; ``args`` are bound after the ids."""
+        batch = list(dict.fromkeys(ids))
+        for i in range(0, len(batch), IN_BATCH):
+            part = batch[i : i + IN_BATCH]
+            yield from self.con.execute(sql.format(ids=",".join("?" * len(part))), [*part, *args])
+
+    def document_state(self, doc_id: str) -> DocumentState | None:
+        """What ingest compares to skip an unchanged document, or None if it is not stored."""
         row = self.con.execute(
             "SELECT content_hash, chunker, source FROM documents WHERE doc_id=?", (doc_id,)
         ).fetchone()
-        return (row[0], row[1], row[2]) if row else None
+        return DocumentState(row[0], row[1], row[2]) if row else None
 
     def stored_vectors(self, chunk_ids: Iterable[str]) -> dict[str, bytes]:
         """Vectors already stored for these chunk ids (to skip re-embedding them)."""
-        ids = list(chunk_ids)
-        out: dict[str, bytes] = {}
-        for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
-            rows = self.con.execute(
-                f"SELECT chunk_id, vector FROM chunks WHERE chunk_id IN ({','.join('?' * len(part))})", part
-            )
-            out.update({r[0]: r[1] for r in rows})
-        return out
+        rows = self._select_in("SELECT chunk_id, vector FROM chunks WHERE chunk_id IN ({ids})", chunk_ids)
+        return {r[0]: r[1] for r in rows}
 
-    def delete_document(self, con: sqlite3.Connection, doc_id: str) -> int:
+    @staticmethod
+    def _delete_document(con: sqlite3.Connection, doc_id: str) -> int:
         removed = con.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,)).rowcount
         con.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
         return removed
 
-    def put_document(
-        self, con: sqlite3.Connection, doc: Document, chunker: str, chunks: Sequence[Chunk], vectors: dict[str, bytes]
+    def _put_document(
+        self, con: sqlite3.Connection, doc: Document, chunker: str, chunks: Sequence[Chunk], vectors: Mapping[str, bytes]
     ) -> None:
         """Replace a document and its chunks. ``vectors`` maps every chunk id to its vector."""
-        self.delete_document(con, doc.doc_id)
+        self._delete_document(con, doc.doc_id)
         con.execute(
             f"INSERT INTO documents({DOC_COLUMNS}, text) VALUES({','.join('?' * 20)})",
             (
@@ -327,16 +424,9 @@ class Catalog:
         for rowid, context, text in self.con.execute("SELECT id, context, text FROM chunks ORDER BY id"):
             yield rowid, embedded_text(context, text)
 
-    def chunks_by_rowid(self, rowids: Sequence[int]) -> dict[int, StoredChunk]:
-        out: dict[int, StoredChunk] = {}
-        ids = list(rowids)
-        for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
-            rows = self.con.execute(
-                f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE id IN ({','.join('?' * len(part))})", part
-            )
-            out.update({r["id"]: _row_to_chunk(r) for r in rows})
-        return out
+    def chunks_by_rowid(self, rowids: Iterable[int]) -> dict[int, StoredChunk]:
+        rows = self._select_in(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE id IN ({{ids}})", rowids)
+        return {r["id"]: _row_to_chunk(r) for r in rows}
 
     def chunks_with_vectors(self, doc_id: str, dimension: int) -> tuple[list[Chunk], np.ndarray]:
         """A document's chunks in order, with their stored vectors (one row each)."""
@@ -347,22 +437,14 @@ class Catalog:
         return [_row_to_chunk(r).chunk for r in rows], vecs
 
     def text_lengths(self, doc_ids: Iterable[str]) -> dict[str, int]:
-        ids = list(set(doc_ids))
-        rows = self.con.execute(
-            f"SELECT doc_id, length(text) FROM documents WHERE doc_id IN ({','.join('?' * len(ids))})", ids
-        ) if ids else []
+        rows = self._select_in("SELECT doc_id, length(text) FROM documents WHERE doc_id IN ({ids})", doc_ids)
         return {r[0]: r[1] for r in rows}
 
     def documents_matching(self, doc_ids: Iterable[str], filters: Filters) -> set[str]:
         """Those of the documents that are stored and pass the filters."""
-        ids = list(set(doc_ids))
         where, args = filter_sql(filters)
-        out: set[str] = set()
-        for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
-            sql = f"SELECT d.doc_id FROM documents d WHERE d.doc_id IN ({','.join('?' * len(part))})"
-            out.update(r[0] for r in self.con.execute(sql + (f" AND {where}" if where else ""), [*part, *args]))
-        return out
+        sql = "SELECT d.doc_id FROM documents d WHERE d.doc_id IN ({ids})" + (f" AND {where}" if where else "")
+        return {r[0] for r in self._select_in(sql, doc_ids, args)}
 
     def document_text(self, doc_id: str) -> str:
         row = self.con.execute("SELECT text FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
@@ -370,26 +452,17 @@ class Catalog:
             raise NotFound(f"no document with id {doc_id!r}")
         return row[0]
 
-    def documents_meta(self, doc_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        ids = list(set(doc_ids))
-        out: dict[str, dict[str, Any]] = {}
-        for i in range(0, len(ids), 500):
-            part = ids[i : i + 500]
-            rows = self.con.execute(
-                f"SELECT {DOC_COLUMNS} FROM documents WHERE doc_id IN ({','.join('?' * len(part))})", part
-            )
-            out.update({r["doc_id"]: doc_meta(r) for r in rows})
-        return out
+    def documents_meta(self, doc_ids: Iterable[str]) -> dict[str, DocumentMeta]:
+        rows = self._select_in(f"SELECT {DOC_COLUMNS} FROM documents WHERE doc_id IN ({{ids}})", doc_ids)
+        return {r["doc_id"]: doc_meta(r) for r in rows}
 
-    def document(self, doc_id: str) -> tuple[dict[str, Any], str, list[Chunk]]:
-        """(metadata, full text, chunks in order) of one document."""
+    def document(self, doc_id: str) -> StoredDocument:
+        """Metadata, full text and chunks in order of one document."""
         row = self.con.execute(f"SELECT {DOC_COLUMNS}, text FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
         if row is None:
             raise NotFound(f"no document with id {doc_id!r}")
-        meta = doc_meta(row)
-        text = meta.pop("text")
         rows = self.con.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,))
-        return meta, text, [_row_to_chunk(r).chunk for r in rows]
+        return StoredDocument(doc_meta(row), row["text"], [_row_to_chunk(r).chunk for r in rows])
 
     def counts(self) -> dict[str, int]:
         out = {"documents": 0, "chunks": 0}

@@ -1,6 +1,8 @@
-"""The HTTP service: ``create_app(settings)``; the lifespan opens the index once."""
+"""The HTTP service: ``create_app(settings)``; the lifespan opens the index once.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: the request models are built inside
+``create_app`` from its settings, and FastAPI must see them as classes, not names.
+"""
 
 import itertools
 import json
@@ -13,26 +15,23 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
-from api import problems
-from api.schemas import (
-    AskRequest,
+from navsearch.api import problems
+from navsearch.api.schemas import (
+    AnswerOut,
     ChunkOut,
     ContextOut,
     DocumentOut,
     FailureOut,
     HealthOut,
     HitOut,
-    PriorArtRequest,
+    PriorArtOut,
     ReportOut,
-    SearchRequest,
     SearchResponse,
+    request_models,
 )
-from navsearch.answer.extractive import Answer
 from navsearch.errors import NavsearchError
-from navsearch.priorart.workbench import PriorArtResult
 from navsearch.service import NavSearch
 from navsearch.settings import Settings
-from navsearch.types import Filters
 
 def get_service(request: Request) -> NavSearch:
     return request.app.state.service
@@ -46,6 +45,8 @@ PROBLEM = {"content": {problems.MEDIA_TYPE: {}}, "description": "Problem details
 
 def create_app(settings: Settings | None = None, service: NavSearch | None = None) -> FastAPI:
     settings = settings or Settings()
+    models = request_models(settings)
+    SearchRequest, PriorArtRequest, AskRequest = models.search, models.prior_art, models.ask
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -85,14 +86,14 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
         )
 
     @app.post("/search", response_model=SearchResponse, responses={422: PROBLEM, 503: PROBLEM})
-    def search(body: SearchRequest, ns: Service) -> SearchResponse:
-        filters = Filters(
-            doc_types=tuple(body.doc_types),
+    def search(body: SearchRequest, ns: Service) -> SearchResponse:  # type: ignore[valid-type]
+        filters = ns.filters(
+            doc_types=body.doc_types,
             date_field=body.date_field,
             date_from=body.date_from,
             date_to=body.date_to,
-            ipc_prefixes=tuple(body.ipc),
-            jurisdictions=tuple(j.upper() for j in body.jurisdictions),
+            ipc=body.ipc,
+            jurisdictions=body.jurisdictions,
         )
         t0 = time.perf_counter()
         result = ns.search(body.query, k=body.k, filters=filters, group=body.group, mode=body.mode)
@@ -115,59 +116,59 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
         include_text: Annotated[bool, Query(description="Include the full text.")] = False,
     ) -> DocumentOut:
         meta, text, chunks = ns.document(doc_id)
-        meta.pop("content_hash", None)
-        meta.pop("chunker", None)
-        return DocumentOut(
-            **meta,
-            text=text if include_text else None,
-            chunks=[ChunkOut.model_validate(asdict(c)) for c in chunks],
+        return DocumentOut.model_validate(
+            {
+                **asdict(meta),
+                "text": text if include_text else None,
+                "chunks": [asdict(c) for c in chunks],
+            }
         )
 
     @app.post(
         "/prior-art",
-        response_model=PriorArtResult,
+        response_model=PriorArtOut,
         responses={200: {"content": {"text/csv": {}}}, 422: PROBLEM, 503: PROBLEM},
     )
-    def prior_art(body: PriorArtRequest, ns: Service) -> Any:
+    def prior_art(body: PriorArtRequest, ns: Service) -> Any:  # type: ignore[valid-type]
         """Prior art per patent family, each idea element mapped to a verified quote of each
         reference, the coverage matrix, and the policy clauses for the same idea. The
         response is the full search record (inputs, model, index generation, corpus
         fingerprint), as JSON or as CSV rows."""
         from navsearch.priorart.export import to_csv
 
+        filters = ns.filters(
+            doc_types=["patent"], date_field=body.cutoff_field, ipc=body.ipc, jurisdictions=body.jurisdictions
+        )
         result = ns.prior_art(
             body.idea,
             elements=body.elements,
             priority_date=body.priority_date,
-            cutoff_field=body.cutoff_field,
-            ipc=tuple(body.ipc),
-            jurisdictions=tuple(j.upper() for j in body.jurisdictions),
+            cutoff_field=filters.date_field,
+            ipc=filters.ipc_prefixes,
+            jurisdictions=filters.jurisdictions,
             k=body.k,
             policy_k=body.policy_k,
         )
         if body.format == "csv":
             return PlainTextResponse(to_csv(result), media_type="text/csv")
-        return result
+        return PriorArtOut.model_validate(asdict(result))
 
     @app.post(
         "/ask",
-        response_model=Answer,
+        response_model=AnswerOut,
         responses={200: {"content": {"text/event-stream": {}}}, 422: PROBLEM, 503: PROBLEM},
     )
-    def ask(body: AskRequest, ns: Service) -> Any:
+    def ask(body: AskRequest, ns: Service) -> Any:  # type: ignore[valid-type]
         """An answer quoted verbatim from the corpus with exact citations, or a refusal with
         the nearest clauses. With ``generate``, the configured endpoint's answer is checked
         against the same passages; with ``stream``, as server-sent events."""
-        filters = Filters(
-            doc_types=tuple(body.doc_types),
-            jurisdictions=tuple(j.upper() for j in body.jurisdictions),
-            date_from=body.date_from,
-            date_to=body.date_to,
+        filters = ns.filters(
+            doc_types=body.doc_types, jurisdictions=body.jurisdictions, date_from=body.date_from, date_to=body.date_to
         )
         if not body.generate:
-            return ns.ask(body.question, filters)
+            return AnswerOut.model_validate(asdict(ns.ask(body.question, filters)))
         if not body.stream:
-            return ns.ask_generated(body.question, filters)
+            return AnswerOut.model_validate(asdict(ns.ask_generated(body.question, filters)))
         events = ns.ask_stream(body.question, filters)
         first = next(events)  # errors before streaming starts become problem responses
 
@@ -180,7 +181,7 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
 
     @app.get("/documents/{doc_id}/report", response_model=ReportOut, responses={404: PROBLEM})
     def report(ns: Service, doc_id: Annotated[str, Path(min_length=1, max_length=200)]) -> ReportOut:
-        return ReportOut.model_validate(ns.report(doc_id))
+        return ReportOut.model_validate(asdict(ns.report(doc_id)))
 
     @app.get("/documents/{doc_id}/context", response_model=ContextOut, responses={404: PROBLEM, 422: PROBLEM})
     def context(
@@ -188,12 +189,14 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
         doc_id: Annotated[str, Path(min_length=1, max_length=200)],
         start: Annotated[int, Query(ge=0, description="Offset of the cited passage's first character.")],
         end: Annotated[int, Query(gt=0, description="Offset just past the passage's last character.")],
-        window: Annotated[int, Query(ge=0, le=5000, description="Characters of context each side.")] = 400,
+        window: Annotated[
+            int, Query(ge=0, le=settings.api.max_context_window, description="Characters of context each side.")
+        ] = 400,
     ) -> ContextOut:
-        return ContextOut.model_validate(ns.context(doc_id, start, end, window))
+        return ContextOut.model_validate(asdict(ns.context(doc_id, start, end, window)))
 
     @app.get("/ingest/failures", response_model=list[FailureOut])
     def failures(ns: Service) -> list[FailureOut]:
-        return [FailureOut.model_validate(f) for f in ns.failures()]
+        return [FailureOut.model_validate(asdict(f)) for f in ns.failures()]
 
     return app

@@ -1,0 +1,292 @@
+"""Request and response models of the HTTP API.
+
+Response models are plain; request models carry the limits, so they are built by
+``request_models(settings)`` from the settings the app was created with (a limit set in
+the environment changes what the API accepts, and OpenAPI shows it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from navsearch.filters import IPC_PATTERN, JURISDICTION_PATTERN
+from navsearch.settings import Settings
+from navsearch.types import DateField, DocType, Grouping, Mode
+
+IpcPrefix = Annotated[str, StringConstraints(pattern=IPC_PATTERN, max_length=16)]
+Jurisdiction = Annotated[str, StringConstraints(pattern=JURISDICTION_PATTERN)]
+# Requests are strict: "10" is not the number 10, and an unknown field is an error.
+STRICT = ConfigDict(extra="forbid", strict=True)
+
+
+class PassageOut(BaseModel):
+    chunk_id: str
+    kind: str
+    path: str
+    citation: str
+    text: str
+    start: int
+    end: int
+    page: int | None
+    location: str | None = Field(
+        default=None, description="Printed location in a patent PDF: 'col. 3, ll. 10-25', 'p. 3'."
+    )
+    heading: str | None
+    score: float
+    dense_rank: int | None
+    lexical_rank: int | None
+
+
+class HitOut(BaseModel):
+    doc_id: str
+    doc_type: str
+    title: str | None
+    number: str | None
+    score: float
+    publication_date: date | None
+    application_date: date | None
+    jurisdiction: str | None
+    ipc: list[str]
+    issuer: str | None
+    assignee: str | None
+    passages: list[PassageOut]
+
+
+class SearchResponse(BaseModel):
+    query: str
+    k: int
+    group: str
+    mode: str
+    took_ms: float
+    generation: int
+    candidates: dict[str, int]
+    hits: list[HitOut]
+
+
+class ChunkOut(BaseModel):
+    chunk_id: str
+    ordinal: int
+    kind: str
+    path: str
+    text: str
+    start: int
+    end: int
+    page: int | None
+    location: str | None = None
+    heading: str | None
+    claim_number: int | None
+    parent_claim: int | None
+
+
+class DocumentOut(BaseModel):
+    doc_id: str
+    doc_type: str
+    title: str | None
+    number: str | None
+    source: str
+    publication_date: date | None
+    application_date: date | None
+    priority_date: date | None
+    jurisdiction: str | None
+    language: str | None
+    ipc: list[str]
+    cpc: list[str]
+    issuer: str | None
+    assignee: str | None
+    family: list[str]
+    cited: list[str]
+    notes: list[str]
+    text: str | None = Field(None, description="Full text, when asked with include_text=true.")
+    chunks: list[ChunkOut]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "not ready"]
+    ready: bool
+    model: str | None
+    generation: int | None
+    counts: dict[str, int]
+    detail: str | None = None
+
+
+class ReportOut(BaseModel):
+    doc_id: str
+    source: str
+    doc_type: str
+    title: str | None
+    number: str | None
+    found: dict[str, object]
+    changed: list[str] = Field(description="The parser's repairs: hyphen joins, removed headers/footers, ...")
+    split: list[str] = Field(description="Sections longer than the model's limit, cut into several chunks.")
+    chunks: int
+
+
+class FailureOut(BaseModel):
+    path: str
+    step: str
+    error: str
+    at: str
+
+
+class ContextOut(BaseModel):
+    doc_id: str
+    start: int
+    end: int
+    before: str
+    passage: str
+    after: str
+    paths: list[str]
+
+
+class QuoteOut(BaseModel):
+    text: str = Field(description="Verbatim: the document's text[start:end].")
+    doc_id: str
+    title: str | None
+    number: str | None
+    path: str
+    page: int | None
+    start: int
+    end: int
+    citation: str
+    score: float
+
+
+class SourceOut(BaseModel):
+    doc_id: str
+    citation: str
+    path: str
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+class AnswerOut(BaseModel):
+    question: str
+    answered: bool = Field(description="False: the corpus does not cover the question; sources are the nearest clauses.")
+    answer: str
+    quotes: list[QuoteOut]
+    sources: list[SourceOut]
+    evidence: float
+    threshold: float
+    mode: Literal["extractive", "generated"]
+    notes: list[str]
+    generated: dict[str, object] | None = Field(None, description="The checked model answer, when one was asked for.")
+
+
+class ElementMatchOut(BaseModel):
+    element: int = Field(description="Index of the idea's element (0-based).")
+    status: Literal["disclosed", "partly", "not found"]
+    score: float
+    quote: str
+    kind: str
+    path: str
+    page: int | None
+    start: int
+    end: int
+    citation: str
+    verified: bool = Field(description="The quote was found at those offsets in the stored text.")
+
+
+class ReferenceOut(BaseModel):
+    rank: int
+    doc_id: str
+    number: str | None
+    title: str | None
+    score: float
+    publication_date: date | None
+    application_date: date | None
+    priority_date: date | None
+    jurisdiction: str | None
+    ipc: list[str]
+    assignee: str | None
+    family_members: list[str]
+    passages: list[PassageOut]
+    matches: list[ElementMatchOut]
+
+
+class CoverageOut(BaseModel):
+    anticipating: list[str]
+    novelty_candidates: list[int]
+    weakly_covered: list[int]
+    covering_pairs: list[tuple[str, str]]
+
+
+class PriorArtOut(BaseModel):
+    idea: str
+    elements: list[str]
+    filters: dict[str, object]
+    references: list[ReferenceOut]
+    coverage: CoverageOut
+    policy: list[HitOut]
+    model: str
+    generation: int
+    corpus_fingerprint: str
+    thresholds: dict[str, float]
+    created_at: str
+    notes: list[str]
+
+
+@dataclass(frozen=True)
+class RequestModels:
+    search: type[BaseModel]
+    prior_art: type[BaseModel]
+    ask: type[BaseModel]
+
+
+def request_models(settings: Settings) -> RequestModels:
+    """The request bodies, with the limits of these settings."""
+    api, pa = settings.api, settings.prior_art
+    n = api.max_filter_values
+
+    class SearchRequest(BaseModel):
+        model_config = STRICT
+
+        query: str = Field(..., min_length=1, max_length=api.max_query_chars, description="An idea, a question or keywords.")
+        k: int = Field(10, ge=1, le=api.max_k, description="Number of results (documents, or chunks with group='chunk').")
+        group: Grouping = Field("document", description="One hit per document, or per passage.")
+        mode: Mode = Field("hybrid", description="Retrievers to use.")
+        doc_types: list[DocType] = Field(default_factory=list, max_length=3)
+        date_field: DateField = "publication"
+        date_from: date | None = Field(None, description="Only documents dated on or after this day.", strict=False)
+        date_to: date | None = Field(None, description="Only documents dated on or before this day.", strict=False)
+        ipc: list[IpcPrefix] = Field(
+            default_factory=list, max_length=n, description="IPC prefixes such as 'H01M' or 'G06F1/16'."
+        )
+        jurisdictions: list[Jurisdiction] = Field(default_factory=list, max_length=n, description="e.g. US, EP, WO, CN, EU.")
+
+    class PriorArtRequest(BaseModel):
+        model_config = STRICT
+
+        idea: str = Field(..., min_length=1, max_length=pa.max_idea_chars, description="A paragraph or a draft claim.")
+        elements: list[Annotated[str, StringConstraints(min_length=1, max_length=pa.max_element_chars)]] | None = Field(
+            None, max_length=pa.max_elements, description="The idea's elements, if you want to give them yourself."
+        )
+        priority_date: date | None = Field(
+            None, description="Only references dated before this day count.", strict=False
+        )
+        cutoff_field: DateField = Field("publication", description="Which date of a reference the cutoff applies to.")
+        ipc: list[IpcPrefix] = Field(default_factory=list, max_length=n)
+        jurisdictions: list[Jurisdiction] = Field(default_factory=list, max_length=n)
+        k: int = Field(10, ge=1, le=pa.max_k, description="Patent families to return.")
+        policy_k: int = Field(
+            pa.policy_k, ge=0, le=pa.max_policy_k, description="Policy and statute clauses to return."
+        )
+        format: Literal["json", "csv"] = Field("json", description="csv: reference x element rows for filing.")
+
+    class AskRequest(BaseModel):
+        model_config = STRICT
+
+        question: str = Field(..., min_length=1, max_length=api.max_query_chars)
+        doc_types: list[DocType] = Field(default_factory=list, max_length=3)
+        jurisdictions: list[Jurisdiction] = Field(default_factory=list, max_length=n)
+        date_from: date | None = Field(None, strict=False)
+        date_to: date | None = Field(None, strict=False)
+        generate: bool = Field(False, description="Also ask the configured LLM endpoint and verify its answer.")
+        stream: bool = Field(False, description="With generate: stream server-sent events (sources, token..., final).")
+
+    return RequestModels(search=SearchRequest, prior_art=PriorArtRequest, ask=AskRequest)
