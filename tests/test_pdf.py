@@ -20,15 +20,17 @@ from pypdf import PdfReader, PdfWriter
 from navsearch.chunking.chunker import Chunker
 from navsearch.citations import cite
 from navsearch.errors import NoTextLayer, ParseError
-from navsearch.ingest.pdf import join_lines, parse_pdf, pdf_has_text_layer
-from navsearch.ingest.pdf_locations import (
+from navsearch.ingest.pdf import (
     LineFit,
     PageLayout,
     Place,
     fit_line_numbers,
     gutter_line_marks,
+    join_lines,
     location,
     page_number_candidates,
+    parse_pdf,
+    pdf_has_text_layer,
     settle_columns,
     settle_page_numbers,
 )

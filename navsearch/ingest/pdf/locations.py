@@ -7,7 +7,7 @@ page number printed in a running header or footer ("p. 3").
 
 This module holds the pure part: fitting line numbers to the gutter marks, settling the
 column numbers a page's OCR layer read (or missed), settling printed page numbers, and
-writing the location of a passage. ``ingest/pdf.py`` collects the marks and numbers from
+writing the location of a passage. ``layout.py`` collects the marks and numbers from
 the page geometry. Nothing is invented: a location is only given from numbers printed on
 the page itself (or, for a column number the OCR missed, from the printed numbers beside
 it); otherwise it is None.
