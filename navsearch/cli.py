@@ -14,7 +14,7 @@ import typer
 
 from navsearch.errors import NavsearchError
 from navsearch.filters import parse_date
-from navsearch.service import EVAL_MODES, NavSearch
+from navsearch.service import EVAL_MODES, NavSearch, eval_table
 from navsearch.settings import Settings
 from navsearch.types import DATE_FIELDS, DOC_TYPES, MODES, Filters, Hit
 
@@ -143,9 +143,6 @@ def prior_art(
     out_csv: Annotated[Optional[Path], typer.Option("--csv-out", help="Write reference x element rows as CSV.")] = None,
 ) -> None:
     """Prior art for an idea: references per family, each element mapped to a quote, coverage, policy."""
-    from navsearch.priorart.coverage import DISCLOSED, PARTLY
-    from navsearch.priorart.export import to_csv, to_json
-
     service = _service()
     filters = _filters(service, date_field=cutoff_field, ipc=ipc, jurisdiction=jurisdiction)
     result = service.prior_art(
@@ -158,10 +155,10 @@ def prior_art(
         k=k,
     )
     if out_json:
-        out_json.write_text(to_json(result))
+        out_json.write_text(service.export_prior_art(result, "json"))
     if out_csv:
-        out_csv.write_text(to_csv(result))
-    mark = {DISCLOSED: "■", PARTLY: "▣"}
+        out_csv.write_text(service.export_prior_art(result, "csv"))
+    mark = {"disclosed": "■", "partly": "▣"}
     typer.echo("elements:")
     for i, e in enumerate(result.elements, start=1):
         typer.echo(f"  E{i}  {e}")
@@ -264,20 +261,16 @@ def evaluate_cmd(
     out: Annotated[Optional[Path], typer.Option(help="Also write the JSON results here.")] = None,
 ) -> None:
     """recall@10/100, nDCG@10, MRR@10 and MAP of each mode on a query set."""
-    from navsearch.eval.runner import evaluate, format_table, load_query_set
-
-    qs = load_query_set(queries, qrels, exclude)
     service = _service()
     filters = _filters(service, doc_type, date_field=date_field)
-    results = evaluate(
-        service.ranked_ids, qs, modes=tuple(mode or ("lexical", "dense", "hybrid")),  # each checked by ranked_ids
-        cutoff_field=cutoff_field, filters=filters,
+    results = service.evaluate(
+        queries, qrels, exclude, modes=tuple(mode or MODES), cutoff_field=cutoff_field, filters=filters
     )
     payload = {"queries": str(queries), "cutoff_field": cutoff_field, "index": service.info(), "results": results}
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(payload, indent=2, default=_jsonable))
-    typer.echo(json.dumps(payload, indent=2, default=_jsonable) if as_json else format_table(results))
+    typer.echo(json.dumps(payload, indent=2, default=_jsonable) if as_json else eval_table(results))
 
 
 @app.command()

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from navsearch.chunking.chunker import Chunker
 from navsearch.embedding.base import Embedder
 from navsearch.errors import NavsearchError, ParseError
 from navsearch.ingest.registry import iter_files, parse_file
+from navsearch.progress import Progress, track
 from navsearch.retrieval.bm25 import Bm25Index
 from navsearch.store import vector_index
 from navsearch.store.catalog import Catalog, FileRecord
@@ -96,7 +96,7 @@ class Indexer:
         report = IngestReport()
         files = list(iter_files(list(paths)))
         seen_sources: set[str] = set()
-        for path in tqdm(files, desc="files", unit="file", disable=not progress or len(files) < 2):
+        for path in track(files, desc="files", unit="file", enabled=progress and len(files) > 1):
             source = self._source_name(path, paths)
             seen_sources.add(source)
             try:
@@ -191,7 +191,7 @@ class Indexer:
         # Similar lengths in a batch waste less padding.
         order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].embed_text))
         out: dict[str, bytes] = {}
-        bar = tqdm(total=len(chunks), desc=f"embed {source}", unit="chunk", disable=not progress)
+        bar = Progress(total=len(chunks), desc=f"embed {source}", unit="chunk", enabled=progress)
         try:
             for i in range(0, len(order), EMBED_SLICE):
                 part = [chunks[j] for j in order[i : i + EMBED_SLICE]]

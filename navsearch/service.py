@@ -15,6 +15,7 @@ from navsearch.citations import PassageContext, passage_context
 from navsearch.embedding.base import Embedder
 from navsearch.embedding.registry import make_embedder
 from navsearch.errors import InvalidInput
+from navsearch.eval.runner import format_table as eval_table  # the facade's table of evaluate()'s results
 from navsearch.filters import build_filters
 from navsearch.indexer import Indexer, IngestReport
 from navsearch.report import DocumentReport, document_report
@@ -232,6 +233,36 @@ class NavSearch:
         if mode not in MODES:
             raise InvalidInput(f"mode must be one of {', '.join(EVAL_MODES)}, got {mode!r}")
         return [h.doc_id for h in self.search(query, k=k, filters=filters, mode=mode).hits]  # type: ignore[arg-type]
+
+    def evaluate(
+        self,
+        queries: Path,
+        qrels: Path,
+        exclude: Path | None = None,
+        *,
+        modes: Sequence[str] = MODES,
+        cutoff_field: str | None = None,
+        filters: Filters | None = None,
+    ) -> dict[str, dict[str, float]]:
+        """recall@10/100, nDCG@10, MRR@10, MAP and p50 latency of each mode on a BEIR-style
+        query set (navsearch.eval)."""
+        from navsearch.eval.runner import evaluate, load_query_set
+
+        for mode in modes:
+            if mode not in EVAL_MODES:
+                raise InvalidInput(f"mode must be one of {', '.join(EVAL_MODES)}, got {mode!r}")
+        qs = load_query_set(queries, qrels, exclude)
+        return evaluate(self.ranked_ids, qs, modes=tuple(modes), cutoff_field=cutoff_field, filters=filters)
+
+    @staticmethod
+    def export_prior_art(result: "PriorArtResult", fmt: str) -> str:
+        """A prior-art record as filed: "json" (the whole record) or "csv" (reference x
+        element rows, cells escaped for spreadsheets)."""
+        from navsearch.priorart.export import to_csv, to_json
+
+        if fmt not in ("json", "csv"):
+            raise InvalidInput(f"format must be json or csv, got {fmt!r}")
+        return to_json(result) if fmt == "json" else to_csv(result)
 
     def report(self, doc_id: str) -> DocumentReport:
         """What was found, changed and split in one document (see navsearch.report)."""

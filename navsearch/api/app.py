@@ -134,8 +134,6 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
         reference, the coverage matrix, and the policy clauses for the same idea. The
         response is the full search record (inputs, model, index generation, corpus
         fingerprint), as JSON or as CSV rows."""
-        from navsearch.priorart.export import to_csv
-
         filters = ns.filters(
             doc_types=["patent"], date_field=body.cutoff_field, ipc=body.ipc, jurisdictions=body.jurisdictions
         )
@@ -150,7 +148,7 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
             policy_k=body.policy_k,
         )
         if body.format == "csv":
-            return PlainTextResponse(to_csv(result), media_type="text/csv")
+            return PlainTextResponse(ns.export_prior_art(result, "csv"), media_type="text/csv")
         return PriorArtOut.model_validate(asdict(result))
 
     @app.post(

@@ -310,12 +310,10 @@ class OnnxEmbedder:
         types = enc.get("token_type_ids")
         order = np.argsort([-len(x) for x in ids], kind="stable")  # similar lengths share a batch
         out = np.empty((len(ids), self.dimension), dtype=np.float32)
-        starts = range(0, len(ids), self.batch_size)
-        if progress:
-            from tqdm import tqdm
+        from navsearch.progress import track
 
-            starts = tqdm(starts, desc="embed", unit="batch")
-        for start in starts:
+        starts = range(0, len(ids), self.batch_size)
+        for start in track(starts, desc="embed", unit="batch", enabled=progress):
             idx = order[start : start + self.batch_size]
             width = max(len(ids[i]) for i in idx)
             batch_ids = np.full((len(idx), width), self._pad_id, dtype=np.int64)

@@ -16,10 +16,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
 
 from navsearch.errors import InvalidInput
 from navsearch.eval.metrics import score_run
+from navsearch.progress import track
 from navsearch.types import Filters
 
 # (query text, depth, filters, mode) -> document ids, best first.
@@ -83,7 +83,7 @@ def run_mode(
     base = filters or Filters()
     run: dict[str, list[str]] = {}
     latencies = []
-    for qid, q in tqdm(qs.queries.items(), desc=f"eval {mode}", unit="query", disable=not progress):
+    for qid, q in track(qs.queries.items(), desc=f"eval {mode}", unit="query", enabled=progress):
         f = base
         if cutoff_field:
             value = q.get(cutoff_field)
