@@ -11,10 +11,10 @@ from navsearch.embedding.base import Embedder
 from navsearch.errors import InvalidInput
 from navsearch.retrieval.bm25 import Bm25Index
 from navsearch.retrieval.fusion import Fused, rrf
-from navsearch.retrieval.terms import cjk_share, query_terms
 from navsearch.settings import RetrievalSettings
 from navsearch.store.catalog import Catalog, StoredChunk
 from navsearch.store.vector_index import VectorIndex
+from navsearch.terms import cjk_share, query_terms
 from navsearch.types import Filters, Hit, Passage
 
 Mode = Literal["hybrid", "dense", "lexical"]
