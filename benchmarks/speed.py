@@ -29,11 +29,11 @@ from bench_index import bench_index  # beside this script
 from navsearch.chunking.chunker import Chunker
 from navsearch.embedding.base import Embedder
 from navsearch.ingest.patent_jsonl import parse_patent_jsonl
-from navsearch.retrieval.bm25 import Bm25Index
 from navsearch.service import NavSearch, make_embedder
 from navsearch.settings import Settings
 from navsearch.store import vector_index
 from navsearch.store.catalog import Catalog
+from navsearch.store.lexical import Bm25Index
 from navsearch.types import Chunk, Document, chunk_id_for
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -21,9 +21,9 @@ from navsearch.chunking.chunker import Chunker
 from navsearch.embedding.base import Embedder
 from navsearch.errors import NavsearchError, ParseError
 from navsearch.ingest.registry import iter_files, parse_file
-from navsearch.retrieval.bm25 import Bm25Index
 from navsearch.store import vector_index
 from navsearch.store.catalog import Catalog
+from navsearch.store.lexical import Bm25Index
 from navsearch.types import Chunk, Document
 
 log = logging.getLogger("navsearch.ingest")

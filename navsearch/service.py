@@ -16,11 +16,11 @@ from navsearch.report import document_report
 from navsearch.embedding.base import Embedder
 from navsearch.errors import InvalidInput
 from navsearch.indexer import Indexer, IngestReport
-from navsearch.retrieval.bm25 import Bm25Index
 from navsearch.retrieval.searcher import Mode, Searcher, SearchResult
 from navsearch.settings import Settings
 from navsearch.store import vector_index
 from navsearch.store.catalog import Catalog
+from navsearch.store.lexical import Bm25Index
 from navsearch.types import Chunk, Filters
 
 log = logging.getLogger("navsearch.service")

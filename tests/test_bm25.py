@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from navsearch.errors import IndexMismatch
-from navsearch.retrieval.bm25 import Bm25Index
+from navsearch.store.lexical import Bm25Index
 from navsearch.terms import analyze, query_terms
 
 TEXTS = [

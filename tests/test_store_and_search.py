@@ -16,9 +16,9 @@ from navsearch.embedding.fake import HashingEmbedder
 from navsearch.errors import IndexMismatch, InvalidInput
 from navsearch.service import NavSearch
 from navsearch.settings import Settings
-from navsearch.retrieval.bm25 import Bm25Index
 from navsearch.store import vector_index
 from navsearch.store.catalog import Catalog
+from navsearch.store.lexical import Bm25Index
 from navsearch.types import Chunk, Document, Filters
 
 

@@ -9,10 +9,10 @@ from typing import Any, Literal
 from navsearch.citations import cite
 from navsearch.embedding.base import Embedder
 from navsearch.errors import InvalidInput
-from navsearch.retrieval.bm25 import Bm25Index
 from navsearch.retrieval.fusion import Fused, rrf
 from navsearch.settings import RetrievalSettings
 from navsearch.store.catalog import Catalog, StoredChunk
+from navsearch.store.lexical import Bm25Index
 from navsearch.store.vector_index import VectorIndex
 from navsearch.terms import cjk_share, query_terms
 from navsearch.types import Filters, Hit, Passage

@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS chunks(
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ordinal);
 CREATE TABLE IF NOT EXISTS failures(path TEXT PRIMARY KEY, step TEXT NOT NULL, error TEXT NOT NULL, at TEXT NOT NULL);
--- BM25 moved out of SQLite FTS5 into each index generation (retrieval/bm25.py).
+-- BM25 moved out of SQLite FTS5 into each index generation (store/lexical.py).
 DROP TABLE IF EXISTS chunks_fts;
 """
 DATE_COLUMNS = {"publication": "publication_date", "application": "application_date", "priority": "priority_date"}

@@ -36,7 +36,7 @@ class Manifest:
     corpus_fingerprint: str
     index_type: str
     created_at: str
-    # The generation's BM25 index (retrieval/bm25.py); empty in generations written before it.
+    # The generation's BM25 index (store/lexical.py); empty in generations written before it.
     lexical_file: str = ""
     lexical_sha256: str = ""
 
