@@ -18,9 +18,8 @@ from navsearch.errors import InvalidInput
 from navsearch.indexer import Indexer, IngestReport
 from navsearch.retrieval.searcher import Mode, Searcher, SearchResult
 from navsearch.settings import Settings
-from navsearch.store import vector_index
 from navsearch.store.catalog import Catalog
-from navsearch.store.lexical import Bm25Index
+from navsearch.store.generation import FileGenerationStore, IndexStore, Manifest
 from navsearch.types import Chunk, Filters
 
 log = logging.getLogger("navsearch.service")
@@ -87,6 +86,10 @@ class NavSearch:
     def vector_dir(self) -> Path:
         return self.settings.index_dir / "vectors"
 
+    def index_store(self) -> IndexStore:
+        """Where the catalog's index generations are published and loaded from."""
+        return FileGenerationStore(self.vector_dir, self.catalog, self.settings.retrieval.ann_threshold)
+
     def chunker(self) -> Chunker:
         # Never above the encoder's own limit: it would silently truncate.
         max_tokens = min(self.settings.chunking.max_tokens, self.embedder.max_tokens)
@@ -94,9 +97,7 @@ class NavSearch:
         return Chunker(self.embedder.count_tokens, max_tokens, overlap)
 
     def indexer(self) -> Indexer:
-        return Indexer(
-            self.catalog, self.embedder, self.chunker(), self.vector_dir, self.settings.retrieval.ann_threshold
-        )
+        return Indexer(self.catalog, self.embedder, self.chunker(), self.index_store())
 
     def ingest(self, paths: Sequence[Path], *, prune: bool = False, progress: bool = True) -> IngestReport:
         report = self.indexer().ingest(paths, prune=prune, progress=progress)
@@ -104,32 +105,22 @@ class NavSearch:
             self._searcher = None  # next search loads the new generation
         return report
 
-    def ensure_index(self) -> vector_index.Manifest:
+    def ensure_index(self) -> Manifest:
         """The published generation; rebuilt from the catalog when missing or stale."""
-        manifest = vector_index.read_manifest(self.vector_dir)
+        manifest = self.index_store().current()
         if manifest is None or manifest.corpus_fingerprint != self.catalog.fingerprint():
             self.catalog.check_model(self.embedder.model_id, self.embedder.dimension)
             manifest = self.indexer().publish()
         return manifest
 
-    def _lexical(self, manifest: vector_index.Manifest) -> Bm25Index:
-        data = vector_index.load_lexical(self.vector_dir, manifest)
-        if data is not None:
-            return Bm25Index.from_bytes(data)
-        # A generation published before BM25 moved out of FTS5: build it from the catalog
-        # (same chunks unless an ingest ran since; the next ingest publishes one with it).
-        log.warning("index generation %d has no BM25 index; building it from the catalog", manifest.generation)
-        return Bm25Index.build(self.catalog.chunk_texts())
-
     def searcher(self) -> Searcher:
         with self._lock:
-            manifest = vector_index.read_manifest(self.vector_dir)
+            store = self.index_store()
+            manifest = store.current()
             current = self._searcher
             if current is None or manifest is None or current.index.manifest.generation != manifest.generation:
-                index = vector_index.load(
-                    self.vector_dir, model_id=self.embedder.model_id, dimension=self.embedder.dimension
-                )
-                current = Searcher(self.catalog, index, self._lexical(index.manifest), self.embedder, self.settings.retrieval)
+                generation = store.load(self.embedder.model_id, self.embedder.dimension)
+                current = Searcher(self.catalog, generation, self.embedder, self.settings.retrieval)
                 self._searcher = current
             return current
 
@@ -258,7 +249,7 @@ class NavSearch:
         return {"doc_id": doc_id, **passage_context(text, chunks, start, end, window)}
 
     def info(self) -> dict[str, Any]:
-        manifest = vector_index.read_manifest(self.vector_dir)
+        manifest = self.index_store().current()
         return {
             "index_dir": str(self.settings.index_dir),
             "model": self.catalog.get_meta("model_id"),

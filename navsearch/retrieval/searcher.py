@@ -1,5 +1,5 @@
-"""Hybrid search: dense (FAISS) and BM25 (FTS5) rankings, filtered, fused with RRF,
-then grouped per document with each document's best passages."""
+"""Hybrid search: dense (FAISS) and lexical (BM25) rankings of one index generation,
+filtered, fused with RRF, then grouped per document with each document's best passages."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from navsearch.errors import InvalidInput
 from navsearch.retrieval.fusion import Fused, rrf
 from navsearch.settings import RetrievalSettings
 from navsearch.store.catalog import Catalog, StoredChunk
-from navsearch.store.lexical import Bm25Index
-from navsearch.store.vector_index import VectorIndex
+from navsearch.store.generation import DenseIndex, Generation, LexicalIndex
 from navsearch.terms import cjk_share, query_terms
 from navsearch.types import Filters, Hit, Passage
 
@@ -29,14 +28,15 @@ class SearchResult:
 
 
 class Searcher:
-    """Searches one catalog with one loaded vector index generation."""
+    """Searches one catalog with one loaded index generation."""
 
     def __init__(
-        self, catalog: Catalog, index: VectorIndex, lexical: Bm25Index, embedder: Embedder, settings: RetrievalSettings
+        self, catalog: Catalog, generation: Generation, embedder: Embedder, settings: RetrievalSettings
     ) -> None:
         self.catalog = catalog
-        self.index = index
-        self.lexical = lexical
+        self.generation = generation
+        self.index: DenseIndex = generation.dense
+        self.lexical: LexicalIndex = generation.lexical
         self.embedder = embedder
         self.settings = settings
 

@@ -145,7 +145,8 @@ def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
 
 
 class Catalog:
-    """Documents, chunks, vectors and FTS5 in one SQLite file (WAL; a connection per thread)."""
+    """Documents, chunks with their vectors, files and failures in one SQLite file (WAL; a
+    connection per thread). The source of truth: index generations are derived from it."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
