@@ -29,12 +29,12 @@ from bench_index import bench_index  # beside this script
 from navsearch.chunking.chunker import Chunker
 from navsearch.embedding.base import Embedder
 from navsearch.ingest.patent_jsonl import parse_patent_jsonl
-from navsearch.retrieval.bm25 import Bm25Index
 from navsearch.embedding.registry import make_embedder
 from navsearch.service import NavSearch
 from navsearch.settings import Settings
-from navsearch.store import vector_index
+from navsearch.store import dense, generation
 from navsearch.store.catalog import Catalog
+from navsearch.store.lexical import Bm25Index
 from navsearch.types import Chunk, Document, chunk_id_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,12 +126,12 @@ def search_latency(embedder, chunks, queries: list[str], scale: int, tmp: Path) 
     t1 = time.perf_counter()
     lexical = Bm25Index.build(catalog.chunk_texts())
     bm25_s = time.perf_counter() - t1
-    vector_index.publish(folder / "vectors", ids, vecs, model_id=embedder.model_id, dimension=384, fingerprint="b",
-                         lexical=lexical.to_bytes())
+    generation.publish(folder / "vectors", ids, vecs, model_id=embedder.model_id, dimension=384, fingerprint="b",
+                       lexical=lexical.to_bytes())
     build_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    index = vector_index.load(folder / "vectors", model_id=embedder.model_id, dimension=384)
-    data = vector_index.load_lexical(folder / "vectors", index.manifest)
+    index = generation.load_dense(folder / "vectors", model_id=embedder.model_id, dimension=384)
+    data = generation.load_lexical(folder / "vectors", index.manifest)
     assert data is not None, "the generation was published with its BM25 index"
     Bm25Index.from_bytes(data)
     load_s = time.perf_counter() - t0
@@ -169,9 +169,9 @@ def faiss_1m(n: int, dim: int = 384, queries: int = 200) -> dict:
     q = x[rng.choice(n, queries, replace=False)] + 0.1 * rng.normal(size=(queries, dim)).astype(np.float32)
     q /= np.linalg.norm(q, axis=1, keepdims=True)
     out: dict[str, object] = {"vectors": n, "dim": dim, "queries": queries}
-    manifest = lambda t: vector_index.Manifest(0, "", "", n, "m", dim, "", t, "")  # noqa: E731
+    manifest = lambda t: generation.Manifest(0, "", "", n, "m", dim, "", t, "")  # noqa: E731
     t0 = time.perf_counter()
-    flat = vector_index.VectorIndex(vector_index.build(ids, x, dim, "IDMap2,FlatIP"), manifest("IDMap2,FlatIP"))
+    flat = dense.VectorIndex(dense.build(ids, x, dim, "IDMap2,FlatIP"), manifest("IDMap2,FlatIP"))
     out["flat_build_seconds"] = round(time.perf_counter() - t0, 1)
     truth, ms = [], []
     for v in q:
@@ -179,9 +179,9 @@ def faiss_1m(n: int, dim: int = 384, queries: int = 200) -> dict:
         truth.append({i for i, _ in flat.search(v, 10)})
         ms.append((time.perf_counter() - t) * 1000)
     out["flat"] = percentiles(ms)
-    itype = vector_index.index_type_for(n, ann_threshold=1)
+    itype = dense.index_type_for(n, ann_threshold=1)
     t0 = time.perf_counter()
-    ivf = vector_index.VectorIndex(vector_index.build(ids, x, dim, itype), manifest(itype))
+    ivf = dense.VectorIndex(dense.build(ids, x, dim, itype), manifest(itype))
     out["ivf_type"] = itype
     out["ivf_build_seconds"] = round(time.perf_counter() - t0, 1)
     for nprobe in (16, 32, 64):

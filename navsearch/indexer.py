@@ -1,4 +1,4 @@
-"""Ingestion: files -> Documents -> Chunks -> vectors -> catalog, then a new FAISS generation.
+"""Ingestion: files -> Documents -> Chunks -> vectors -> catalog, then a new index generation.
 
 A file whose bytes are unchanged is not even parsed; a document whose content is
 unchanged is not re-chunked; a chunk whose id is already stored is not re-embedded.
@@ -21,9 +21,8 @@ from navsearch.embedding.base import Embedder
 from navsearch.errors import NavsearchError, ParseError
 from navsearch.ingest.registry import iter_files, parse_file
 from navsearch.progress import Progress, track
-from navsearch.retrieval.bm25 import Bm25Index
-from navsearch.store import vector_index
 from navsearch.store.catalog import Catalog, FileRecord
+from navsearch.store.generation import IndexStore, Manifest
 from navsearch.types import Chunk, Document
 
 log = logging.getLogger("navsearch.ingest")
@@ -69,14 +68,11 @@ def sha256_file(path: Path) -> str:
 
 
 class Indexer:
-    def __init__(
-        self, catalog: Catalog, embedder: Embedder, chunker: Chunker, index_dir: Path, ann_threshold: int = 200_000
-    ) -> None:
-        self.ann_threshold = ann_threshold
+    def __init__(self, catalog: Catalog, embedder: Embedder, chunker: Chunker, store: IndexStore) -> None:
         self.catalog = catalog
         self.embedder = embedder
         self.chunker = chunker
-        self.index_dir = index_dir
+        self.store = store  # where the catalog's index generations are published
         self.chunker_key = (
             f"{embedder.model_id}|max_tokens={chunker.max_tokens}|overlap={chunker.overlap_tokens}|v3"
         )
@@ -109,7 +105,7 @@ class Indexer:
         if prune:
             report.documents_pruned = self._prune(paths, seen_sources)
         changed = any(f.documents_changed or f.documents_removed for f in report.files) or report.documents_pruned
-        manifest = vector_index.read_manifest(self.index_dir)
+        manifest = self.store.current()
         if changed or manifest is None or manifest.corpus_fingerprint != self.catalog.fingerprint():
             report.generation = self.publish().generation
         else:
@@ -117,24 +113,10 @@ class Indexer:
         report.seconds = time.perf_counter() - started
         return report
 
-    def publish(self) -> vector_index.Manifest:
-        """Build the FAISS and BM25 indexes of a generation from every chunk in the catalog
-        and publish them."""
-        with self.catalog.snapshot():  # both indexes from one consistent read of the catalog
-            ids, vectors = self.catalog.all_vectors(self.embedder.dimension)
-            started = time.perf_counter()
-            lexical = Bm25Index.build(self.catalog.chunk_texts())
-        log.info("BM25 index of %d chunks built in %.1f s", lexical.count, time.perf_counter() - started)
-        manifest = vector_index.publish(
-            self.index_dir,
-            ids,
-            vectors,
-            model_id=self.embedder.model_id,
-            dimension=self.embedder.dimension,
-            fingerprint=self.catalog.fingerprint(),
-            ann_threshold=self.ann_threshold,
-            lexical=lexical.to_bytes(),
-        )
+    def publish(self) -> Manifest:
+        """Build the dense and lexical indexes of a generation from every chunk in the
+        catalog and publish them."""
+        manifest = self.store.publish(self.embedder.model_id, self.embedder.dimension)
         log.info("published vector index generation %d (%d vectors)", manifest.generation, manifest.count)
         return manifest
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
@@ -19,14 +18,12 @@ from navsearch.eval.runner import format_table as eval_table  # the facade's tab
 from navsearch.filters import build_filters
 from navsearch.indexer import Indexer, IngestReport
 from navsearch.report import DocumentReport, document_report
-from navsearch.retrieval.bm25 import Bm25Index
 from navsearch.retrieval.searcher import Searcher, SearchResult
 from navsearch.settings import Settings
-from navsearch.store import vector_index
 from navsearch.store.catalog import Catalog, Failure, StoredDocument
+from navsearch.store.generation import FileGenerationStore, IndexStore, Manifest
 from navsearch.types import MODES, DateField, Filters, Grouping, Mode
 
-log = logging.getLogger("navsearch.service")
 
 if TYPE_CHECKING:
     from navsearch.answer.extractive import Answer
@@ -63,6 +60,10 @@ class NavSearch:
     def vector_dir(self) -> Path:
         return self.settings.index_dir / "vectors"
 
+    def index_store(self) -> IndexStore:
+        """Where the catalog's index generations are published and loaded from."""
+        return FileGenerationStore(self.vector_dir, self.catalog, self.settings.retrieval.ann_threshold)
+
     def chunker(self) -> Chunker:
         # Never above the encoder's own limit: it would silently truncate.
         max_tokens = min(self.settings.chunking.max_tokens, self.embedder.max_tokens)
@@ -70,9 +71,7 @@ class NavSearch:
         return Chunker(self.embedder.count_tokens, max_tokens, overlap)
 
     def indexer(self) -> Indexer:
-        return Indexer(
-            self.catalog, self.embedder, self.chunker(), self.vector_dir, self.settings.retrieval.ann_threshold
-        )
+        return Indexer(self.catalog, self.embedder, self.chunker(), self.index_store())
 
     def ingest(self, paths: Sequence[Path], *, prune: bool = False, progress: bool = True) -> IngestReport:
         report = self.indexer().ingest(paths, prune=prune, progress=progress)
@@ -80,50 +79,35 @@ class NavSearch:
             self._searcher = None  # next search loads the new generation
         return report
 
-    def ensure_index(self) -> vector_index.Manifest:
+    def ensure_index(self) -> Manifest:
         """The published generation; rebuilt from the catalog when missing or stale."""
-        manifest = vector_index.read_manifest(self.vector_dir)
+        manifest = self.index_store().current()
         if manifest is None or manifest.corpus_fingerprint != self.catalog.fingerprint():
             self.catalog.check_model(self.embedder.model_id, self.embedder.dimension)
             manifest = self.indexer().publish()
         return manifest
 
-    def _lexical(self, manifest: vector_index.Manifest) -> Bm25Index:
-        data = vector_index.load_lexical(self.vector_dir, manifest)
-        if data is not None:
-            return Bm25Index.from_bytes(data)
-        # A generation published before BM25 moved out of FTS5: build it from the catalog
-        # (same chunks unless an ingest ran since; the next ingest publishes one with it).
-        log.warning("index generation %d has no BM25 index; building it from the catalog", manifest.generation)
-        return Bm25Index.build(self.catalog.chunk_texts())
-
     def searcher(self) -> Searcher:
         with self._lock:
-            manifest = vector_index.read_manifest(self.vector_dir)
+            store = self.index_store()
+            manifest = store.current()
             current = self._searcher
             if current is None or manifest is None or current.index.manifest.generation != manifest.generation:
-                index = vector_index.load(
-                    self.vector_dir, model_id=self.embedder.model_id, dimension=self.embedder.dimension
-                )
-                current = Searcher(self.catalog, index, self._lexical(index.manifest), self.embedder, self.settings.retrieval)
+                generation = store.load(self.embedder.model_id, self.embedder.dimension)
+                current = Searcher(self.catalog, generation, self.embedder, self.settings.retrieval)
                 self._searcher = current
             return current
 
-    # --- limits: every interface comes through here, so each is checked once -----------
-    def _check_text(self, text: str, name: str) -> str:
+    # --- the settings' limits: every interface comes through here, so each is checked
+    # once (the searcher checks what no request may break: an empty query, k < 1, a mode).
+    def _check_length(self, text: str, name: str) -> None:
         limit = self.settings.api.max_query_chars
         if len(text) > limit:
             raise InvalidInput(f"{name} is {len(text)} characters long; the limit is {limit}")
-        if not text.strip():
-            raise InvalidInput(f"{name} is empty")
-        return text
 
-    def _check_k(self, k: int) -> int:
-        if k < 1:
-            raise InvalidInput(f"k must be at least 1, got {k}")
+    def _check_k(self, k: int) -> None:
         if k > self.settings.api.max_k:
             raise InvalidInput(f"k is {k}; the limit is {self.settings.api.max_k}")
-        return k
 
     def filters(
         self,
@@ -157,10 +141,8 @@ class NavSearch:
         group: Grouping = "document",
         mode: Mode = "hybrid",
     ) -> SearchResult:
-        self._check_text(query, "query")
+        self._check_length(query, "query")
         self._check_k(k)
-        if mode not in MODES:
-            raise InvalidInput(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         return self.searcher().search(query, k=k, filters=filters, group=group, mode=mode)
 
     def document(self, doc_id: str) -> StoredDocument:
@@ -203,7 +185,7 @@ class NavSearch:
         """An answer quoted from the corpus with citations, or a refusal (navsearch.answer)."""
         from navsearch.answer.extractive import ExtractiveAnswerer
 
-        self._check_text(question, "question")
+        self._check_length(question, "question")
         return ExtractiveAnswerer(self.searcher(), self.embedder, self.settings.answer).answer(question, filters)
 
     def ask_generated(self, question: str, filters: Filters | None = None) -> "Answer":
@@ -230,8 +212,6 @@ class NavSearch:
         the workbench does (navsearch.priorart)."""
         if mode == "prior-art":
             return self.workbench().ranked_ids(query, filters, k)
-        if mode not in MODES:
-            raise InvalidInput(f"mode must be one of {', '.join(EVAL_MODES)}, got {mode!r}")
         return [h.doc_id for h in self.search(query, k=k, filters=filters, mode=mode).hits]  # type: ignore[arg-type]
 
     def evaluate(
@@ -281,7 +261,7 @@ class NavSearch:
         return passage_context(doc_id, doc.text, doc.chunks, start, end, window)
 
     def info(self) -> dict[str, Any]:
-        manifest = vector_index.read_manifest(self.vector_dir)
+        manifest = self.index_store().current()
         return {
             "index_dir": str(self.settings.index_dir),
             "model": self.catalog.get_meta("model_id"),

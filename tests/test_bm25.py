@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from navsearch.errors import IndexMismatch
-from navsearch.retrieval.bm25 import Bm25Index
-from navsearch.retrieval.terms import analyze, query_terms
+from navsearch.store.lexical import Bm25Index
+from navsearch.terms import analyze, query_terms
 
 TEXTS = [
     "A battery pack detaches from the notebook computer at the hinge.",

@@ -16,9 +16,9 @@ from navsearch.embedding.fake import HashingEmbedder
 from navsearch.errors import IndexMismatch, InvalidInput
 from navsearch.service import NavSearch
 from navsearch.settings import Settings
-from navsearch.retrieval.bm25 import Bm25Index
-from navsearch.store import vector_index
+from navsearch.store import generation
 from navsearch.store.catalog import Catalog
+from navsearch.store.lexical import Bm25Index
 from navsearch.types import Chunk, Document, Filters
 
 
@@ -147,18 +147,18 @@ def test_other_model_is_refused(tmp_path: Path, small_corpus: Path) -> None:
 def test_vector_generation_is_checked(tmp_path: Path) -> None:
     vectors = np.eye(4, dtype=np.float32)
     ids = np.array([10, 11, 12, 13])
-    m1 = vector_index.publish(tmp_path, ids, vectors, model_id="m", dimension=4, fingerprint="f")
-    m2 = vector_index.publish(tmp_path, ids[:2], vectors[:2], model_id="m", dimension=4, fingerprint="g")
-    m3 = vector_index.publish(tmp_path, ids[:3], vectors[:3], model_id="m", dimension=4, fingerprint="h")
+    m1 = generation.publish(tmp_path, ids, vectors, model_id="m", dimension=4, fingerprint="f")
+    m2 = generation.publish(tmp_path, ids[:2], vectors[:2], model_id="m", dimension=4, fingerprint="g")
+    m3 = generation.publish(tmp_path, ids[:3], vectors[:3], model_id="m", dimension=4, fingerprint="h")
     assert (m1.generation, m2.generation, m3.generation) == (1, 2, 3)
     assert sorted(p.name for p in tmp_path.glob("gen-*")) == ["gen-000002.faiss", "gen-000003.faiss"]
-    loaded = vector_index.load(tmp_path, model_id="m", dimension=4)
+    loaded = generation.load_dense(tmp_path, model_id="m", dimension=4)
     assert loaded.count == 3 and loaded.search(vectors[2], 1) == [(12, pytest.approx(1.0))]
     with pytest.raises(IndexMismatch, match="built with model 'm'"):
-        vector_index.load(tmp_path, model_id="other", dimension=4)
+        generation.load_dense(tmp_path, model_id="other", dimension=4)
     (tmp_path / m3.file).write_bytes(b"garbage")
     with pytest.raises(IndexMismatch, match="does not match its manifest checksum"):
-        vector_index.load(tmp_path, model_id="m", dimension=4)
+        generation.load_dense(tmp_path, model_id="m", dimension=4)
 
 
 def test_generation_carries_its_bm25_index(tmp_path: Path) -> None:
@@ -166,26 +166,26 @@ def test_generation_carries_its_bm25_index(tmp_path: Path) -> None:
     ids = np.array([1, 2])
     lexical = Bm25Index.build([(1, "battery hinge"), (2, "pilot enterprises")])
     for fingerprint in ("a", "b", "c"):
-        m = vector_index.publish(tmp_path, ids, vectors, model_id="m", dimension=2, fingerprint=fingerprint,
-                                 lexical=lexical.to_bytes())
+        m = generation.publish(tmp_path, ids, vectors, model_id="m", dimension=2, fingerprint=fingerprint,
+                               lexical=lexical.to_bytes())
     assert sorted(p.name for p in tmp_path.glob("gen-*")) == [
         "gen-000002.bm25.npz", "gen-000002.faiss", "gen-000003.bm25.npz", "gen-000003.faiss"
     ]
-    data = vector_index.load_lexical(tmp_path, m)
+    data = generation.load_lexical(tmp_path, m)
     assert data is not None and Bm25Index.from_bytes(data).search(["pilot"], 5)[0][0] == 2
     (tmp_path / m.lexical_file).write_bytes(b"garbage")
     with pytest.raises(IndexMismatch, match="does not match its manifest checksum"):
-        vector_index.load_lexical(tmp_path, m)
+        generation.load_lexical(tmp_path, m)
 
 
 def test_generation_without_bm25_gets_it_from_the_catalog(fake_service: NavSearch, small_corpus: Path) -> None:
     """Indexes published before BM25 moved into the generation still answer lexical queries."""
     fake_service.ingest([small_corpus / "policy"], progress=False)
     ids, vecs = fake_service.catalog.all_vectors(256)
-    manifest = vector_index.read_manifest(fake_service.vector_dir)
+    manifest = generation.read_manifest(fake_service.vector_dir)
     assert manifest is not None and manifest.lexical_file
-    vector_index.publish(fake_service.vector_dir, ids, vecs, model_id=manifest.model_id, dimension=256,
-                         fingerprint=manifest.corpus_fingerprint)  # no BM25 file, as older versions wrote
+    generation.publish(fake_service.vector_dir, ids, vecs, model_id=manifest.model_id, dimension=256,
+                       fingerprint=manifest.corpus_fingerprint)  # no BM25 file, as older versions wrote
     fresh = NavSearch(fake_service.settings, embedder=fake_service.embedder)
     hits = fresh.search("national pilot enterprises", k=1, mode="lexical").hits
     assert hits[0].doc_id == "sipo-2013-27"
@@ -216,13 +216,13 @@ def test_ivf_above_the_threshold_agrees_with_exact_search(tmp_path: Path) -> Non
     vectors = centers[rng.integers(0, 20, 5000)] + 0.3 * rng.normal(size=(5000, 32)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     ids = np.arange(100, 5100)
-    flat = vector_index.publish(tmp_path / "f", ids, vectors, model_id="m", dimension=32, fingerprint="x")
-    ivf = vector_index.publish(
+    flat = generation.publish(tmp_path / "f", ids, vectors, model_id="m", dimension=32, fingerprint="x")
+    ivf = generation.publish(
         tmp_path / "i", ids, vectors, model_id="m", dimension=32, fingerprint="x", ann_threshold=1000
     )
     assert flat.index_type == "IDMap2,FlatIP" and ivf.index_type == "IVF282,FlatIP"
-    exact = vector_index.load(tmp_path / "f", model_id="m", dimension=32)
-    approx = vector_index.load(tmp_path / "i", model_id="m", dimension=32)
+    exact = generation.load_dense(tmp_path / "f", model_id="m", dimension=32)
+    approx = generation.load_dense(tmp_path / "i", model_id="m", dimension=32)
     recall = []
     for q in vectors[:50]:
         truth = {i for i, _ in exact.search(q, 10)}

@@ -21,7 +21,7 @@ from navsearch.embedding.base import Embedder
 from navsearch.errors import InvalidInput
 from navsearch.retrieval.searcher import Searcher
 from navsearch.settings import AnswerSettings
-from navsearch.retrieval.terms import STOPWORDS, stem_words
+from navsearch.terms import STOPWORDS, stem_words
 from navsearch.types import Filters, Hit
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)

@@ -1,24 +1,19 @@
-"""Hybrid search: dense (FAISS) and BM25 (FTS5) rankings, filtered, fused with RRF,
-then grouped per document with each document's best passages."""
+"""Hybrid search: dense (FAISS) and lexical (BM25) rankings of one index generation,
+filtered, fused with RRF, then grouped per document with each document's best passages."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 from navsearch.citations import cite
 from navsearch.embedding.base import Embedder
 from navsearch.errors import InvalidInput
-from navsearch.retrieval.bm25 import Bm25Index
 from navsearch.retrieval.fusion import Fused, rrf
-from navsearch.retrieval.terms import cjk_share, query_terms
 from navsearch.settings import RetrievalSettings
 from navsearch.store.catalog import Catalog, StoredChunk
-from navsearch.store.vector_index import VectorIndex
-from navsearch.types import DocumentMeta, Filters, Hit, Passage
-
-Mode = Literal["hybrid", "dense", "lexical"]
-MODES: tuple[str, ...] = ("hybrid", "dense", "lexical")
+from navsearch.store.generation import DenseIndex, Generation, LexicalIndex
+from navsearch.terms import cjk_share, query_terms
+from navsearch.types import MODES, DocumentMeta, Filters, Grouping, Hit, Mode, Passage
 
 
 @dataclass(frozen=True)
@@ -29,14 +24,15 @@ class SearchResult:
 
 
 class Searcher:
-    """Searches one catalog with one loaded vector index generation."""
+    """Searches one catalog with one loaded index generation."""
 
     def __init__(
-        self, catalog: Catalog, index: VectorIndex, lexical: Bm25Index, embedder: Embedder, settings: RetrievalSettings
+        self, catalog: Catalog, generation: Generation, embedder: Embedder, settings: RetrievalSettings
     ) -> None:
         self.catalog = catalog
-        self.index = index
-        self.lexical = lexical
+        self.generation = generation
+        self.index: DenseIndex = generation.dense
+        self.lexical: LexicalIndex = generation.lexical
         self.embedder = embedder
         self.settings = settings
 
@@ -60,7 +56,7 @@ class Searcher:
         *,
         k: int = 10,
         filters: Filters | None = None,
-        group: Literal["document", "chunk"] = "document",
+        group: Grouping = "document",
         mode: Mode = "hybrid",
     ) -> SearchResult:
         """Top ``k`` documents (or chunks) for a query.

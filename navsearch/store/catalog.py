@@ -46,7 +46,7 @@ CREATE TABLE IF NOT EXISTS chunks(
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ordinal);
 CREATE TABLE IF NOT EXISTS failures(path TEXT PRIMARY KEY, step TEXT NOT NULL, error TEXT NOT NULL, at TEXT NOT NULL);
--- BM25 moved out of SQLite FTS5 into each index generation (retrieval/bm25.py).
+-- BM25 moved out of SQLite FTS5 into each index generation (store/lexical.py).
 DROP TABLE IF EXISTS chunks_fts;
 """
 DATE_COLUMNS: dict[DateField, str] = {
@@ -207,7 +207,8 @@ def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
 
 
 class Catalog:
-    """Documents, chunks and their vectors in one SQLite file (WAL; a connection per thread).
+    """Documents, chunks with their vectors, files and failures in one SQLite file (WAL; a
+    connection per thread). The source of truth: index generations are derived from it.
 
     Every write method owns its transaction: a caller never holds the connection."""
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from navsearch.errors import IndexMismatch
-from navsearch.retrieval.terms import analyze
+from navsearch.terms import analyze
 
 K1 = 1.2
 B = 0.75

@@ -1,0 +1,269 @@
+"""Index generations: the dense (FAISS, store/dense.py) and lexical (BM25,
+store/lexical.py) indexes of one catalog snapshot, published together and loaded together.
+
+The catalog is the source of truth and a generation is derived from it. FAISS writes its
+files in place without fsync, so each index is serialised to bytes, written to a temporary
+file, fsynced and renamed; then a manifest naming both files (generation, checksums,
+count, model, dimension, corpus fingerprint) is published the same way. A reader loads
+the generation the manifest names and keeps it while it runs.
+
+``IndexStore`` is the seam a second backend plugs into; ``FileGenerationStore`` keeps
+generations as files in one folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from navsearch.errors import IndexMismatch, NotReady
+from navsearch.store import dense
+from navsearch.store.catalog import Catalog
+from navsearch.store.dense import VectorIndex
+from navsearch.store.lexical import Bm25Index
+
+log = logging.getLogger("navsearch.store")
+MANIFEST = "manifest.json"
+GENERATION_FILE = re.compile(r"gen-(\d+)\.(?:faiss|bm25\.npz)")
+KEEP_GENERATIONS = 2
+
+
+@dataclass(frozen=True)
+class Manifest:
+    generation: int
+    file: str
+    sha256: str
+    count: int
+    model_id: str
+    dimension: int
+    corpus_fingerprint: str
+    index_type: str
+    created_at: str
+    # The generation's BM25 index (store/lexical.py); empty in generations written before it.
+    lexical_file: str = ""
+    lexical_sha256: str = ""
+
+
+class DenseIndex(Protocol):
+    """What search needs of a generation's dense index."""
+
+    # Results name the generation that answered; the index type picks search parameters.
+    @property
+    def manifest(self) -> Manifest: ...
+
+    @property
+    def count(self) -> int: ...
+
+    def search(
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None, nprobe: int = 32
+    ) -> list[tuple[int, float]]:
+        """(chunk rowid, cosine similarity), best first; ``allowed`` restricts to those rowids."""
+        ...
+
+
+class LexicalIndex(Protocol):
+    """What search needs of a generation's lexical index."""
+
+    @property
+    def count(self) -> int: ...
+
+    def search(self, terms: list[str], k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(chunk rowid, score) for analysed query terms, best first."""
+        ...
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A loaded generation: both indexes of the same chunks and the manifest naming them."""
+
+    manifest: Manifest
+    dense: DenseIndex
+    lexical: LexicalIndex
+
+
+class IndexStore(Protocol):
+    """Where the generations derived from one catalog are published and loaded."""
+
+    def current(self) -> Manifest | None:
+        """The published generation's manifest; None before the first publish."""
+        ...
+
+    def publish(self, model_id: str, dimension: int) -> Manifest:
+        """Build both indexes from one snapshot of the catalog and publish them as the
+        next generation."""
+        ...
+
+    def load(self, model_id: str, dimension: int) -> Generation:
+        """The current generation. NotReady when there is none; IndexMismatch when it was
+        built with another model or does not match its manifest."""
+        ...
+
+
+class FileGenerationStore:
+    """Generations as files in one folder: gen-NNNNNN.faiss, gen-NNNNNN.bm25.npz and the
+    manifest.json naming the current pair."""
+
+    def __init__(self, folder: Path, catalog: Catalog, ann_threshold: int = 200_000) -> None:
+        self.folder = folder
+        self.catalog = catalog
+        self.ann_threshold = ann_threshold
+
+    def current(self) -> Manifest | None:
+        return read_manifest(self.folder)
+
+    def publish(self, model_id: str, dimension: int) -> Manifest:
+        with self.catalog.snapshot():  # both indexes from one consistent read of the catalog
+            ids, vectors = self.catalog.all_vectors(dimension)
+            started = time.perf_counter()
+            lexical = Bm25Index.build(self.catalog.chunk_texts())
+        log.info("BM25 index of %d chunks built in %.1f s", lexical.count, time.perf_counter() - started)
+        return publish(
+            self.folder,
+            ids,
+            vectors,
+            model_id=model_id,
+            dimension=dimension,
+            fingerprint=self.catalog.fingerprint(),
+            ann_threshold=self.ann_threshold,
+            lexical=lexical.to_bytes(),
+        )
+
+    def load(self, model_id: str, dimension: int) -> Generation:
+        manifest = _checked_manifest(self.folder, model_id, dimension)
+        index = _load_dense(self.folder, manifest)
+        data = load_lexical(self.folder, manifest)
+        lexical = Bm25Index.from_bytes(data) if data is not None else lexical_from_catalog(self.catalog, manifest)
+        return Generation(manifest, index, lexical)
+
+
+def lexical_from_catalog(catalog: Catalog, manifest: Manifest) -> Bm25Index:
+    """BM25 for a generation published before BM25 moved out of SQLite FTS5 into the
+    generation, which has no lexical file: built from the catalog (the same chunks unless
+    an ingest ran since; the next ingest publishes a generation with it)."""
+    log.warning("index generation %d has no BM25 index; building it from the catalog", manifest.generation)
+    return Bm25Index.build(catalog.chunk_texts())
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def read_manifest(folder: Path) -> Manifest | None:
+    path = folder / MANIFEST
+    if not path.exists():
+        return None
+    try:
+        return Manifest(**json.loads(path.read_text()))
+    except (ValueError, TypeError) as exc:
+        raise IndexMismatch(f"{path} is not a navsearch index manifest: {exc}") from exc
+
+
+def publish(
+    folder: Path,
+    ids: np.ndarray,
+    vectors: np.ndarray,
+    *,
+    model_id: str,
+    dimension: int,
+    fingerprint: str,
+    ann_threshold: int = 200_000,
+    lexical: bytes | None = None,
+) -> Manifest:
+    """Write a new generation (FAISS index and, when given, the serialised BM25 index of
+    the same chunks) and then the manifest that names it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    current = read_manifest(folder)
+    generation = (current.generation if current else 0) + 1
+    index_type = dense.index_type_for(len(ids), ann_threshold)
+    data = dense.to_bytes(dense.build(ids, vectors, dimension, index_type))
+    name = f"gen-{generation:06d}.faiss"
+    _write_atomic(folder / name, data)
+    lexical_name = ""
+    if lexical is not None:
+        lexical_name = f"gen-{generation:06d}.bm25.npz"
+        _write_atomic(folder / lexical_name, lexical)
+    manifest = Manifest(
+        generation=generation,
+        file=name,
+        sha256=hashlib.sha256(data).hexdigest(),
+        count=len(ids),
+        model_id=model_id,
+        dimension=dimension,
+        corpus_fingerprint=fingerprint,
+        index_type=index_type,
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        lexical_file=lexical_name,
+        lexical_sha256=hashlib.sha256(lexical).hexdigest() if lexical is not None else "",
+    )
+    _write_atomic(folder / MANIFEST, json.dumps(asdict(manifest), indent=2).encode())
+    _prune(folder, generation)
+    return manifest
+
+
+def _prune(folder: Path, generation: int) -> None:
+    # Older generations may still be open in a running server: keep the previous one.
+    for path in folder.glob("gen-*"):
+        match = GENERATION_FILE.fullmatch(path.name)
+        if match and int(match.group(1)) <= generation - KEEP_GENERATIONS:
+            path.unlink(missing_ok=True)
+
+
+def _checked_manifest(folder: Path, model_id: str, dimension: int) -> Manifest:
+    """The published manifest; refused when it was built with another model."""
+    manifest = read_manifest(folder)
+    if manifest is None:
+        raise NotReady(f"no vector index in {folder}: run `navsearch ingest` first")
+    if manifest.model_id != model_id or manifest.dimension != dimension:
+        raise IndexMismatch(
+            f"vector index in {folder} was built with model {manifest.model_id!r} (dimension "
+            f"{manifest.dimension}); the configured model is {model_id!r} (dimension {dimension})"
+        )
+    return manifest
+
+
+def load_dense(folder: Path, *, model_id: str, dimension: int) -> VectorIndex:
+    """The published generation's FAISS index alone; refused when built with another
+    model or corrupted."""
+    return _load_dense(folder, _checked_manifest(folder, model_id, dimension))
+
+
+def _load_dense(folder: Path, manifest: Manifest) -> VectorIndex:
+    index = VectorIndex(dense.from_bytes(_read_verified(folder / manifest.file, manifest.sha256)), manifest)
+    if index.count != manifest.count:
+        raise IndexMismatch(f"{manifest.file} holds {index.count} vectors, the manifest says {manifest.count}")
+    return index
+
+
+def load_lexical(folder: Path, manifest: Manifest) -> bytes | None:
+    """The generation's serialised BM25 index, checksum-verified; None when the
+    generation predates it."""
+    if not manifest.lexical_file:
+        return None
+    return _read_verified(folder / manifest.lexical_file, manifest.lexical_sha256)
+
+
+def _read_verified(path: Path, sha256: str) -> bytes:
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise IndexMismatch(f"{path} does not match its manifest checksum")
+    return data
