@@ -35,11 +35,13 @@ def _catalog(folder: Path) -> tuple[Catalog, np.ndarray]:
     catalog = Catalog(folder / "catalog.sqlite")
     catalog.check_model("m", 4)
     vectors = np.eye(4, dtype=np.float32)[: len(TEXTS)]
-    with catalog.transaction() as con:
-        for i, text in enumerate(TEXTS):
-            doc = Document(f"doc-{i}", "policy", None, text, [], "test")
-            chunk = Chunk(chunk_id_for(doc.doc_id, "body", text), doc.doc_id, 0, "clause", "body", text, 0, len(text))
-            catalog.put_document(con, doc, "test", [chunk], {chunk.chunk_id: vectors[i].tobytes()})
+    items, stored = [], {}
+    for i, text in enumerate(TEXTS):
+        doc = Document(f"doc-{i}", "policy", None, text, [], "test")
+        chunk = Chunk(chunk_id_for(doc.doc_id, "body", text), doc.doc_id, 0, "clause", "body", text, 0, len(text))
+        items.append((doc, [chunk]))
+        stored[chunk.chunk_id] = vectors[i].tobytes()
+    catalog.put_documents(items, "test", stored)
     return catalog, vectors
 
 
