@@ -165,7 +165,7 @@ def measure_ndcg(name: str, encoder: object, data: Path, index_root: Path) -> di
         "ndcg10_hybrid": res["hybrid"]["ndcg@10"],
         "recall100_dense": res["dense"]["recall@100"],
         "queries": res["dense"]["queries"],
-        "chunks": info["counts"].get("chunks") if isinstance(info["counts"], dict) else None,
+        "chunks": info.counts.get("chunks"),
         "embedded_this_run": report.embedded,
         "build_seconds": build,
         "model_id": info["model"],

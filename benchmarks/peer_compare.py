@@ -156,7 +156,7 @@ def run_navsearch(dataset: str, corpus: Path, qs: QuerySet, filters: Filters | N
     if report.failed:
         raise SystemExit(f"navsearch/{dataset}: ingest failed: {[f.error for f in report.failed]}")
     info = service.info()
-    chunks = int(info["vectors"])
+    chunks = info.vectors
     log(f"navsearch/{dataset}: ingested {chunks} chunks in {ingest.wall:.1f}s; {len(qs.qrels)} queries")
     def rank(text: str, k: int) -> list[str]:
         return [h.doc_id for h in service.search(text, k=k, filters=filters, mode="hybrid").hits]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from bench_index import bench_index  # beside this script
@@ -73,7 +74,7 @@ def main() -> None:
         ceiling = cutoff_ceiling(service, qs)
         results["patsnap"] = {"build_seconds": secs, "no_cutoff": plain, "cutoff_publication": cut,
                               "cutoff_filing": cut_filed, "gold_surviving_cutoff": ceiling,
-                              "index": service.info()}
+                              "index": asdict(service.info())}
         md += ["## PatSnap citations (112 queries; query family excluded)", "", "No date cutoff:", "```",
                format_table(plain), "```", "",
                "Cutoff: references published before the query's application date "
@@ -87,7 +88,7 @@ def main() -> None:
         service, secs = build("obliqa", d / "passages.jsonl")
         qs = load_query_set(d / "queries.dev.jsonl", d / "qrels.dev.tsv")
         res = evaluate(service.ranked_ids, qs)
-        results["obliqa"] = {"build_seconds": secs, "results": res, "index": service.info()}
+        results["obliqa"] = {"build_seconds": secs, "results": res, "index": asdict(service.info())}
         md += ["## ObliQA dev (2,788 questions; passages are the unit of retrieval)", "", "```",
                format_table(res), "```", ""]
     out = ROOT / "benchmarks" / "reports"

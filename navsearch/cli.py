@@ -266,7 +266,7 @@ def evaluate_cmd(
     results = service.evaluate(
         queries, qrels, exclude, modes=tuple(mode or MODES), cutoff_field=cutoff_field, filters=filters
     )
-    payload = {"queries": str(queries), "cutoff_field": cutoff_field, "index": service.info(), "results": results}
+    payload = {"queries": str(queries), "cutoff_field": cutoff_field, "index": asdict(service.info()), "results": results}
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(payload, indent=2, default=_jsonable))
@@ -276,7 +276,7 @@ def evaluate_cmd(
 @app.command()
 def info(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Counts, model and index generation."""
-    data = _service().info()
+    data = asdict(_service().info())
     if as_json:
         typer.echo(json.dumps(data, indent=2))
         return

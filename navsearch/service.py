@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from functools import cached_property
@@ -28,6 +29,21 @@ from navsearch.types import MODES, DateField, Filters, Grouping, Mode
 if TYPE_CHECKING:
     from navsearch.answer.extractive import Answer
     from navsearch.priorart.workbench import PriorArtResult, Workbench
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What an index folder holds: counts, model, the published generation."""
+
+    index_dir: str
+    model: str | None
+    dimension: int | None
+    counts: dict[str, int]  # documents, chunks, documents_<type>
+    generation: int | None
+    vectors: int
+    index_type: str | None
+    corpus_fingerprint: str | None
+    index_current: bool  # the generation was built from the catalog as it is now
+
 
 EVAL_MODES: tuple[str, ...] = (*MODES, "prior-art")  # what `navsearch eval --mode` ranks with
 
@@ -260,16 +276,17 @@ class NavSearch:
         doc = self.catalog.document(doc_id)
         return passage_context(doc_id, doc.text, doc.chunks, start, end, window)
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> IndexInfo:
+        """Counts, model and the published generation of this index folder."""
         manifest = self.index_store().current()
-        return {
-            "index_dir": str(self.settings.index_dir),
-            "model": self.catalog.get_meta("model_id"),
-            "dimension": int(self.catalog.get_meta("dimension") or 0) or None,
-            "counts": self.catalog.counts(),
-            "generation": manifest.generation if manifest else None,
-            "vectors": manifest.count if manifest else 0,
-            "index_type": manifest.index_type if manifest else None,
-            "corpus_fingerprint": manifest.corpus_fingerprint if manifest else None,
-            "index_current": bool(manifest and manifest.corpus_fingerprint == self.catalog.fingerprint()),
-        }
+        return IndexInfo(
+            index_dir=str(self.settings.index_dir),
+            model=self.catalog.get_meta("model_id"),
+            dimension=int(self.catalog.get_meta("dimension") or 0) or None,
+            counts=self.catalog.counts(),
+            generation=manifest.generation if manifest else None,
+            vectors=manifest.count if manifest else 0,
+            index_type=manifest.index_type if manifest else None,
+            corpus_fingerprint=manifest.corpus_fingerprint if manifest else None,
+            index_current=bool(manifest and manifest.corpus_fingerprint == self.catalog.fingerprint()),
+        )

@@ -4,7 +4,6 @@ the format earlier versions wrote, and the store and indexer never import retrie
 
 from __future__ import annotations
 
-import ast
 import json
 from pathlib import Path
 
@@ -108,33 +107,3 @@ def test_a_checksum_mismatch_on_either_file_is_refused(tmp_path: Path, field: st
     (folder / name).write_bytes(b"garbage")
     with pytest.raises(IndexMismatch, match="does not match its manifest checksum"):
         store.load("m", 4)
-
-
-def _imports(path: Path) -> set[str]:
-    """Every module a source file imports, relative imports resolved, and for
-    ``from package import name`` also package.name (which may be a module)."""
-    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
-    found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join([*parent, *([base] if base else [])])
-            found.add(base)
-            found.update(f"{base}.{alias.name}" for alias in node.names)
-    return found
-
-
-def test_store_and_indexer_do_not_import_retrieval() -> None:
-    files = sorted((ROOT / "navsearch" / "store").glob("*.py")) + [ROOT / "navsearch" / "indexer.py"]
-    assert len(files) >= 5
-    bad = {
-        f"{path.relative_to(ROOT)}: {name}"
-        for path in files
-        for name in _imports(path)
-        if name == "navsearch.retrieval" or name.startswith("navsearch.retrieval.")
-    }
-    assert not bad

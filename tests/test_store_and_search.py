@@ -29,7 +29,7 @@ def test_ingest_search_and_document(fake_service: NavSearch, small_corpus: Path)
     assert counts["documents_policy"] == 2 and counts["documents_statute"] == 3
     assert counts["documents_patent"] == 351
     info = fake_service.info()
-    assert info["generation"] == 1 and info["vectors"] == counts["chunks"] and info["index_current"]
+    assert info.generation == 1 and info.vectors == counts["chunks"] and info.index_current
 
     hits = fake_service.search("pilot enterprises of patent operation", k=3).hits
     assert hits[0].doc_id == "sipo-2013-27"
@@ -110,7 +110,7 @@ def test_reingest_unchanged_embeds_nothing_and_changed_replaces(
     assert text == rows[0]["abstract"] and len(chunks) == 1
     with pytest.raises(Exception, match="no document with id"):
         fake_service.document(dropped)
-    assert fake_service.info()["vectors"] == fake_service.catalog.counts()["chunks"]
+    assert fake_service.info().vectors == fake_service.catalog.counts()["chunks"]
 
 
 def test_prune_removes_documents_of_deleted_files(fake_service: NavSearch, small_corpus: Path) -> None:

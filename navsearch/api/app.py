@@ -75,13 +75,13 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
     @app.get("/health", response_model=HealthOut)
     def health(request: Request, ns: Service) -> HealthOut:
         info = ns.info()
-        ready = bool(info["generation"]) and info["index_current"] and not request.app.state.startup_error
+        ready = bool(info.generation) and info.index_current and not request.app.state.startup_error
         return HealthOut(
             status="ok" if ready else "not ready",
             ready=ready,
-            model=info["model"],
-            generation=info["generation"],
-            counts=info["counts"],
+            model=info.model,
+            generation=info.generation,
+            counts=info.counts,
             detail=request.app.state.startup_error or (None if ready else "no current index: run `navsearch ingest`"),
         )
 

@@ -110,7 +110,7 @@ class Workbench:
         found = [e.strip() for e in elements if e.strip()] if elements else split_elements(idea)
         if not found:
             raise InvalidInput("the idea has no text to split into elements")
-        for e in found:
+        for e in found if elements else ():  # the user's own elements; split ones are bounded by the idea
             if len(e) > self.settings.max_element_chars:
                 raise InvalidInput(
                     f"an element is {len(e)} characters long; the limit is {self.settings.max_element_chars}"
