@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INDEX_DIR ?= indexes/default
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test install dev index serve clean-index bench
+.PHONY: run test install dev index serve clean-index
 
 run: index serve
 
