@@ -53,3 +53,10 @@ class IndexMismatch(NavsearchError):
 class NotReady(NavsearchError):
     status = 503
     title = "Service not ready"
+
+
+class CatalogDamaged(NavsearchError):
+    """The SQLite catalog is damaged or empty: refused, and the file left as it is."""
+
+    status = 503
+    title = "Catalog damaged"

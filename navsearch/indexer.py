@@ -21,7 +21,8 @@ from navsearch.embedding.base import Embedder
 from navsearch.errors import NavsearchError, ParseError
 from navsearch.ingest.registry import iter_files, parse_file
 from navsearch.progress import Progress, track
-from navsearch.store.catalog import Catalog, FileRecord
+from navsearch.store.catalog import Catalog
+from navsearch.store.records import FileRecord
 from navsearch.store.generation import IndexStore, Manifest
 from navsearch.types import Chunk, Document
 

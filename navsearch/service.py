@@ -14,21 +14,29 @@ from navsearch.chunking.chunker import Chunker
 from navsearch.citations import PassageContext, passage_context
 from navsearch.embedding.base import Embedder
 from navsearch.embedding.registry import make_embedder
-from navsearch.errors import InvalidInput
+from navsearch.errors import IndexMismatch, InvalidInput, NotReady
 from navsearch.eval.runner import format_table as eval_table  # the facade's table of evaluate()'s results
 from navsearch.filters import build_filters
 from navsearch.indexer import Indexer, IngestReport
 from navsearch.report import DocumentReport, document_report
 from navsearch.retrieval.searcher import Searcher, SearchResult
 from navsearch.settings import Settings
-from navsearch.store.catalog import Catalog, Failure, StoredDocument
-from navsearch.store.generation import FileGenerationStore, IndexStore, Manifest
+from navsearch.store.catalog import Catalog
+from navsearch.store.records import Failure, StoredDocument
+from navsearch.store.generation import FileGenerationStore, IndexStore, Manifest, sweep_temp_files
 from navsearch.types import MODES, DateField, Filters, Grouping, Mode
 
 
 if TYPE_CHECKING:
     from navsearch.answer.extractive import Answer
     from navsearch.priorart.workbench import PriorArtResult, Workbench
+
+@dataclass(frozen=True)
+class RepairReport:
+    problem: str | None  # what was wrong with the index generation before (None: nothing)
+    generation: int  # the generation published or found intact
+    temp_files_removed: int
+
 
 @dataclass(frozen=True)
 class IndexInfo:
@@ -43,6 +51,7 @@ class IndexInfo:
     index_type: str | None
     corpus_fingerprint: str | None
     index_current: bool  # the generation was built from the catalog as it is now
+    degraded: str | None = None  # why an older generation than the published one serves
 
 
 EVAL_MODES: tuple[str, ...] = (*MODES, "prior-art")  # what `navsearch eval --mode` ranks with
@@ -61,6 +70,9 @@ class NavSearch:
         self._embedder = embedder
         self._lock = threading.Lock()
         self._searcher: Searcher | None = None
+        # The published generation the loaded searcher was loaded for: when that one was
+        # damaged and an older one serves, it is not reloaded on every search.
+        self._loaded_for: int | None = None
 
     @property
     def embedder(self) -> Embedder:
@@ -95,23 +107,56 @@ class NavSearch:
             self._searcher = None  # next search loads the new generation
         return report
 
+    def index_problem(self) -> str | None:
+        """Why the published generation cannot serve as it is (none, unreadable, damaged,
+        or older than the catalog), or None when it is current and intact."""
+        store = self.index_store()
+        try:
+            manifest = store.current()
+        except IndexMismatch as exc:
+            return str(exc)
+        if manifest is None:
+            return "no index generation has been published"
+        if manifest.corpus_fingerprint != self.catalog.fingerprint():
+            return "the index generation is older than the catalog"
+        return store.problem(manifest)
+
     def ensure_index(self) -> Manifest:
-        """The published generation; rebuilt from the catalog when missing or stale."""
-        manifest = self.index_store().current()
-        if manifest is None or manifest.corpus_fingerprint != self.catalog.fingerprint():
+        """The published generation; rebuilt from the catalog when missing, stale or damaged."""
+        if self.index_problem() is not None and not self.catalog.read_only:
             self.catalog.check_model(self.embedder.model_id, self.embedder.dimension)
-            manifest = self.indexer().publish()
+            return self.indexer().publish()
+        manifest = self.index_store().current()
+        if manifest is None:
+            raise NotReady("no index generation: run `navsearch ingest` first")
         return manifest
+
+    def repair(self) -> RepairReport:
+        """Check the catalog (SQLite quick_check: a damaged one is refused and left as it
+        is), remove what an interrupted publish left, and republish the index generation
+        from the catalog when it is missing, damaged or stale."""
+        self.catalog.check_integrity()
+        swept = sweep_temp_files(self.vector_dir)
+        problem = self.index_problem()
+        manifest = self.ensure_index()
+        with self._lock:
+            self._searcher = None
+        return RepairReport(problem=problem, generation=manifest.generation, temp_files_removed=swept)
 
     def searcher(self) -> Searcher:
         with self._lock:
             store = self.index_store()
-            manifest = store.current()
+            try:
+                manifest = store.current()
+            except IndexMismatch:
+                manifest = None  # unreadable: load() falls back to an intact older generation
             current = self._searcher
-            if current is None or manifest is None or current.index.manifest.generation != manifest.generation:
+            wanted = manifest.generation if manifest else None
+            if current is None or wanted is None or wanted != self._loaded_for:
                 generation = store.load(self.embedder.model_id, self.embedder.dimension)
                 current = Searcher(self.catalog, generation, self.embedder, self.settings.retrieval)
                 self._searcher = current
+                self._loaded_for = wanted
             return current
 
     # --- the settings' limits: every interface comes through here, so each is checked
@@ -167,7 +212,8 @@ class NavSearch:
     def workbench(self) -> "Workbench":
         from navsearch.priorart.workbench import Workbench
 
-        return Workbench(self.searcher(), self.catalog, self.embedder, self.settings.prior_art)
+        searcher = self.searcher()
+        return Workbench(searcher, searcher.catalog, self.embedder, self.settings.prior_art)
 
     def prior_art(
         self,
@@ -278,7 +324,10 @@ class NavSearch:
 
     def info(self) -> IndexInfo:
         """Counts, model and the published generation of this index folder."""
-        manifest = self.index_store().current()
+        try:
+            manifest = self.index_store().current()
+        except IndexMismatch:  # an unreadable manifest: as good as none (index_problem says why)
+            manifest = None
         return IndexInfo(
             index_dir=str(self.settings.index_dir),
             model=self.catalog.get_meta("model_id"),
@@ -289,4 +338,5 @@ class NavSearch:
             index_type=manifest.index_type if manifest else None,
             corpus_fingerprint=manifest.corpus_fingerprint if manifest else None,
             index_current=bool(manifest and manifest.corpus_fingerprint == self.catalog.fingerprint()),
+            degraded=self._searcher.generation.degraded if self._searcher else None,
         )

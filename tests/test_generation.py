@@ -83,8 +83,11 @@ def test_publish_then_load_round_trips_both_indexes(tmp_path: Path) -> None:
 def test_files_and_manifest_keep_their_format(tmp_path: Path) -> None:
     """Indexes written before the generation module existed must still load."""
     _, _, _, folder = _published(tmp_path)
-    assert sorted(p.name for p in folder.iterdir()) == ["gen-000001.bm25.npz", "gen-000001.faiss", MANIFEST]
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "gen-000001.bm25.npz", "gen-000001.faiss", "gen-000001.manifest.json", MANIFEST
+    ]
     written = json.loads((folder / MANIFEST).read_text())
+    assert json.loads((folder / "gen-000001.manifest.json").read_text()) == written  # kept for fallback
     assert list(written) == MANIFEST_FIELDS
     assert (written["file"], written["lexical_file"]) == ("gen-000001.faiss", "gen-000001.bm25.npz")
 

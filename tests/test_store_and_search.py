@@ -151,7 +151,10 @@ def test_vector_generation_is_checked(tmp_path: Path) -> None:
     m2 = generation.publish(tmp_path, ids[:2], vectors[:2], model_id="m", dimension=4, fingerprint="g")
     m3 = generation.publish(tmp_path, ids[:3], vectors[:3], model_id="m", dimension=4, fingerprint="h")
     assert (m1.generation, m2.generation, m3.generation) == (1, 2, 3)
-    assert sorted(p.name for p in tmp_path.glob("gen-*")) == ["gen-000002.faiss", "gen-000003.faiss"]
+    assert sorted(p.name for p in tmp_path.glob("gen-*.faiss")) == ["gen-000002.faiss", "gen-000003.faiss"]
+    assert sorted(p.name for p in tmp_path.glob("gen-*.manifest.json")) == [  # each kept generation's own
+        "gen-000002.manifest.json", "gen-000003.manifest.json"
+    ]
     loaded = generation.load_dense(tmp_path, model_id="m", dimension=4)
     assert loaded.count == 3 and loaded.search(vectors[2], 1) == [(12, pytest.approx(1.0))]
     with pytest.raises(IndexMismatch, match="built with model 'm'"):
@@ -168,7 +171,7 @@ def test_generation_carries_its_bm25_index(tmp_path: Path) -> None:
     for fingerprint in ("a", "b", "c"):
         m = generation.publish(tmp_path, ids, vectors, model_id="m", dimension=2, fingerprint=fingerprint,
                                lexical=lexical.to_bytes())
-    assert sorted(p.name for p in tmp_path.glob("gen-*")) == [
+    assert sorted(p.name for p in tmp_path.glob("gen-*") if not p.name.endswith(".manifest.json")) == [
         "gen-000002.bm25.npz", "gen-000002.faiss", "gen-000003.bm25.npz", "gen-000003.faiss"
     ]
     data = generation.load_lexical(tmp_path, m)

@@ -18,7 +18,7 @@ from navsearch.priorart.coverage import Coverage, coverage, status_for
 from navsearch.priorart.elements import split_elements
 from navsearch.retrieval.searcher import Searcher
 from navsearch.settings import PriorArtSettings
-from navsearch.store.catalog import Catalog
+from navsearch.store.catalog import CatalogView
 from navsearch.types import DateField, DocumentMeta, Filters, Hit, Passage
 
 
@@ -98,7 +98,7 @@ def _families(hits: list[Hit], metas: dict[str, DocumentMeta]) -> list[list[Hit]
 
 
 class Workbench:
-    def __init__(self, searcher: Searcher, catalog: Catalog, embedder: Embedder, settings: PriorArtSettings) -> None:
+    def __init__(self, searcher: Searcher, catalog: CatalogView, embedder: Embedder, settings: PriorArtSettings) -> None:
         self.searcher = searcher
         self.catalog = catalog
         self.embedder = embedder

@@ -10,7 +10,8 @@ from navsearch.embedding.base import Embedder
 from navsearch.errors import InvalidInput
 from navsearch.retrieval.fusion import Fused, rrf
 from navsearch.settings import RetrievalSettings
-from navsearch.store.catalog import Catalog, StoredChunk
+from navsearch.store.catalog import Catalog, CatalogView
+from navsearch.store.records import StoredChunk
 from navsearch.store.generation import DenseIndex, Generation, LexicalIndex
 from navsearch.terms import cjk_share, query_terms
 from navsearch.types import MODES, DocumentMeta, Filters, Grouping, Hit, Mode, Passage
@@ -29,7 +30,9 @@ class Searcher:
     def __init__(
         self, catalog: Catalog, generation: Generation, embedder: Embedder, settings: RetrievalSettings
     ) -> None:
-        self.catalog = catalog
+        # Every read is bound to the generation: its hits, quotes and documents agree even
+        # while an ingest changes the catalog (store/schema.py).
+        self.catalog: CatalogView = catalog.view(generation.manifest.generation)
         self.generation = generation
         self.index: DenseIndex = generation.dense
         self.lexical: LexicalIndex = generation.lexical

@@ -1,241 +1,121 @@
 """SQLite catalog: the source of truth for documents, chunks and their vectors. The
 search indexes of a generation (FAISS and BM25) are derived from it and can always be
 rebuilt.
+
+Rows are immutable and versioned (store/schema.py): a reader bound to generation G sees
+exactly the documents G was built from (``Catalog.view(G)``), however the catalog has
+changed since; readers without a generation see the current state.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
-from navsearch.errors import IndexMismatch, NotFound
-from navsearch.types import Chunk, DateField, Document, DocumentMeta, Filters, embedded_text
+from navsearch.errors import CatalogDamaged, IndexMismatch, NotFound
+from navsearch.store import schema
+from navsearch.store.records import (
+    CHUNK_COLUMNS,
+    DOC_COLUMNS,
+    DocumentState,
+    Failure,
+    FileRecord,
+    StoredChunk,
+    StoredDocument,
+    doc_meta,
+    filter_sql,
+    row_to_chunk,
+)
+from navsearch.types import Chunk, Document, DocumentMeta, Filters, embedded_text
 
-SCHEMA_VERSION = "1"
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS files(
-    path TEXT PRIMARY KEY, sha256 TEXT NOT NULL, doc_ids TEXT NOT NULL, settings TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS documents(
-    doc_id TEXT PRIMARY KEY, doc_type TEXT NOT NULL, title TEXT, number TEXT, source TEXT NOT NULL,
-    content_hash TEXT NOT NULL, chunker TEXT NOT NULL,
-    publication_date TEXT, application_date TEXT, priority_date TEXT,
-    jurisdiction TEXT, language TEXT, ipc_flat TEXT NOT NULL, cpc TEXT, issuer TEXT, assignee TEXT,
-    family TEXT, cited TEXT, notes TEXT, text TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS chunks(
-    id INTEGER PRIMARY KEY,
-    chunk_id TEXT NOT NULL UNIQUE,
-    doc_id TEXT NOT NULL REFERENCES documents(doc_id),
-    ordinal INTEGER NOT NULL, kind TEXT NOT NULL, path TEXT NOT NULL, heading TEXT,
-    context TEXT NOT NULL, text TEXT NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
-    page INTEGER, claim_number INTEGER, parent_claim INTEGER,
-    vector BLOB NOT NULL,
-    location TEXT
-);
-CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id, ordinal);
-CREATE TABLE IF NOT EXISTS failures(path TEXT PRIMARY KEY, step TEXT NOT NULL, error TEXT NOT NULL, at TEXT NOT NULL);
--- BM25 moved out of SQLite FTS5 into each index generation (store/lexical.py).
-DROP TABLE IF EXISTS chunks_fts;
-"""
-DATE_COLUMNS: dict[DateField, str] = {
-    "publication": "publication_date", "application": "application_date", "priority": "priority_date"
-}
 IN_BATCH = 500  # ids per "IN (...)" query: well under SQLite's bound-parameter limit
-DOC_COLUMNS = (
-    "doc_id, doc_type, title, number, source, content_hash, chunker, publication_date, application_date,"
-    " priority_date, jurisdiction, language, ipc_flat, cpc, issuer, assignee, family, cited, notes"
-)
-CHUNK_COLUMNS = (
-    'id, chunk_id, doc_id, ordinal, kind, path, heading, context, text, start, "end", page,'
-    " claim_number, parent_claim, location"
-)
-# Columns added to a table after its first release: (table, column, type). A catalog
-# created before gets them in Catalog.__init__ (its rows read None there).
-ADDED_COLUMNS = (("chunks", "location", "TEXT"),)
-
-
-@dataclass(frozen=True)
-class StoredChunk:
-    rowid: int
-    chunk: Chunk
-
-
-@dataclass(frozen=True)
-class FileRecord:
-    """An ingested file: its bytes' hash, the documents it gave, the chunker that cut them."""
-
-    path: str
-    sha256: str
-    doc_ids: tuple[str, ...]
-    settings: str
-
-
-@dataclass(frozen=True)
-class DocumentState:
-    """What ingest compares to skip an unchanged document."""
-
-    content_hash: str
-    chunker: str
-    source: str
-
-
-@dataclass(frozen=True)
-class Failure:
-    """A file rejected at ingestion: the step that failed and why."""
-
-    path: str
-    step: str
-    error: str
-    at: str
-
-
-class StoredDocument(NamedTuple):
-    """One stored document: metadata, full text, chunks in order."""
-
-    meta: DocumentMeta
-    text: str
-    chunks: list[Chunk]
+# Chunk columns qualified for queries that join documents (both tables have doc_id, text).
+CHUNK_COLUMNS_C = ", ".join(f"c.{c.strip()}" for c in CHUNK_COLUMNS.split(","))
 
 
 def _iso(d: date | None) -> str | None:
     return d.isoformat() if d else None
 
 
-def _row_to_chunk(row: sqlite3.Row) -> StoredChunk:
-    return StoredChunk(
-        rowid=row["id"],
-        chunk=Chunk(
-            chunk_id=row["chunk_id"],
-            doc_id=row["doc_id"],
-            ordinal=row["ordinal"],
-            kind=row["kind"],
-            path=row["path"],
-            text=row["text"],
-            start=row["start"],
-            end=row["end"],
-            page=row["page"],
-            heading=row["heading"],
-            claim_number=row["claim_number"],
-            parent_claim=row["parent_claim"],
-            context=row["context"],
-            location=row["location"],
-        ),
-    )
-
-
-def _add_missing_columns(con: sqlite3.Connection) -> None:
-    """Migrate a catalog created before a column existed (see ADDED_COLUMNS)."""
-    for table, column, sql_type in ADDED_COLUMNS:
-        present = {row[1] for row in con.execute(f"PRAGMA table_info({table})")}
-        if column not in present:
-            con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
-
-
-def _listed(value: str | None) -> tuple[str, ...]:
-    return tuple(json.loads(value)) if value else ()
-
-
-def _date(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
-def doc_meta(row: sqlite3.Row) -> DocumentMeta:
-    """A documents row as typed metadata (lists decoded, dates as date)."""
-    return DocumentMeta(
-        doc_id=row["doc_id"],
-        doc_type=row["doc_type"],
-        title=row["title"],
-        number=row["number"],
-        source=row["source"],
-        publication_date=_date(row["publication_date"]),
-        application_date=_date(row["application_date"]),
-        priority_date=_date(row["priority_date"]),
-        jurisdiction=row["jurisdiction"],
-        language=row["language"],
-        ipc=tuple(row["ipc_flat"].split()),
-        cpc=_listed(row["cpc"]),
-        issuer=row["issuer"],
-        assignee=row["assignee"],
-        family=_listed(row["family"]),
-        cited=_listed(row["cited"]),
-        notes=_listed(row["notes"]),
-        content_hash=row["content_hash"],
-        chunker=row["chunker"],
-    )
-
-
-def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
-    """WHERE conditions on ``documents d`` for the filters (empty string when none)."""
-    conds: list[str] = []
-    args: list[Any] = []
-    if filters.doc_types:
-        conds.append(f"d.doc_type IN ({','.join('?' * len(filters.doc_types))})")
-        args.extend(filters.doc_types)
-    column = DATE_COLUMNS[filters.date_field]
-    if filters.date_from:
-        conds.append(f"d.{column} >= ?")
-        args.append(filters.date_from.isoformat())
-    if filters.date_to:
-        conds.append(f"d.{column} <= ?")
-        args.append(filters.date_to.isoformat())
-    if filters.ipc_prefixes:
-        likes = []
-        for prefix in filters.ipc_prefixes:
-            likes.append("d.ipc_flat LIKE ? ESCAPE '\\'")
-            escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            args.append(f"% {escaped}%")
-        conds.append("(" + " OR ".join(likes) + ")")
-    if filters.jurisdictions:
-        cond = f"d.jurisdiction IN ({','.join('?' * len(filters.jurisdictions))})"
-        if filters.unknown_jurisdiction_ok:
-            cond = f"({cond} OR d.jurisdiction IS NULL OR d.jurisdiction = '')"
-        conds.append(cond)
-        args.extend(filters.jurisdictions)
-    return " AND ".join(conds), args
+def visible(at: int | None, alias: str = "d") -> str:
+    """SQL condition: the document rows generation ``at`` shows (None: the current rows)."""
+    if at is None:
+        return f"{alias}.retired IS NULL"
+    g = int(at)
+    return f"{alias}.born <= {g} AND ({alias}.retired IS NULL OR {alias}.retired >= {g})"
 
 
 class Catalog:
     """Documents, chunks with their vectors, files and failures in one SQLite file (WAL; a
     connection per thread). The source of truth: index generations are derived from it.
 
-    Every write method owns its transaction: a caller never holds the connection."""
+    Every write method owns its transaction: a caller never holds the connection. A
+    catalog in a folder this process cannot write is opened read-only (it can still be
+    searched); an empty or damaged file is refused and left untouched.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() and path.stat().st_size == 0:
+            raise CatalogDamaged(
+                f"the catalog {path.name} is an empty file (0 bytes): it was truncated or never written. "
+                "It was left as it is; restore it from a backup, or delete the index folder and ingest again"
+            )
+        folder = path.parent
+        self.read_only = folder.exists() and not os.access(folder, os.W_OK)
+        if not self.read_only:
+            folder.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self.con.executescript(SCHEMA)  # executescript commits by itself: outside a transaction
-        with self._transaction() as con:
-            stored = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-            if stored is None:
-                con.execute("INSERT INTO meta VALUES('schema_version', ?)", (SCHEMA_VERSION,))
-            elif stored[0] != SCHEMA_VERSION:
+        if self.read_only:
+            version = self._version()
+            if version != schema.SCHEMA_VERSION:
                 raise IndexMismatch(
-                    f"{path} has schema version {stored[0]}, this navsearch expects {SCHEMA_VERSION}; "
-                    "rebuild the index into a new index_dir"
+                    f"the catalog is read-only and at schema version {version}; this navsearch reads version "
+                    f"{schema.SCHEMA_VERSION} (open it once with write access to migrate it)"
                 )
-            _add_missing_columns(con)  # inside the write lock: two processes never both add one
+            return
+        with self._transaction() as con:  # inside the write lock: two processes never both migrate
+            if con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone() is None:
+                schema.create(con)
+            else:
+                version = int(self._meta(con, "schema_version") or 1)
+                if version > schema.SCHEMA_VERSION:
+                    raise IndexMismatch(
+                        f"{path.name} has schema version {version}, newer than this navsearch "
+                        f"({schema.SCHEMA_VERSION}); use the navsearch that wrote it, or a new index folder"
+                    )
+                schema.migrate(con, version)
+
+    def _version(self) -> int:
+        row = self.con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        return int(row[0]) if row else 0
 
     @property
     def con(self) -> sqlite3.Connection:
         con = getattr(self._local, "con", None)
         if con is None:
-            con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            if self.read_only:
+                # No -wal or -shm can be created here, and nobody can write: read as immutable.
+                con = sqlite3.connect(
+                    f"file:{self.path}?mode=ro&immutable=1", uri=True, timeout=30, isolation_level=None,
+                    check_same_thread=False,
+                )
+            else:
+                con = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+                con.execute("PRAGMA journal_mode=WAL")
+                # FULL: a committed ingest (an HTTP 2xx) survives a power cut, not only a crash.
+                con.execute("PRAGMA synchronous=FULL")
             con.row_factory = sqlite3.Row
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
             con.execute("PRAGMA foreign_keys=ON")
             self._local.con = con
         return con
@@ -268,11 +148,51 @@ class Catalog:
             con.close()
             self._local.con = None
 
-    # --- meta -------------------------------------------------------------------------
-    def get_meta(self, key: str) -> str | None:
-        row = self.con.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+    def check_integrity(self) -> None:
+        """SQLite's quick_check; CatalogDamaged naming what it found (the file untouched)."""
+        try:
+            problems = [r[0] for r in self.con.execute("PRAGMA quick_check")]
+        except sqlite3.DatabaseError as exc:
+            problems = [str(exc)]
+        if problems != ["ok"]:
+            raise CatalogDamaged(
+                f"the catalog {self.path.name} is damaged ({'; '.join(problems[:3])}). It was left as it is: "
+                "restore it from a backup, or ingest the corpus again into a new NAVSEARCH_INDEX_DIR"
+            )
+
+    def view(self, generation: int) -> CatalogView:
+        """The catalog as index generation ``generation`` was built from it."""
+        return CatalogView(self, generation)
+
+    # --- meta and generations -------------------------------------------------------------
+    @staticmethod
+    def _meta(con: sqlite3.Connection, key: str) -> str | None:
+        row = con.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
 
+    def get_meta(self, key: str) -> str | None:
+        return self._meta(self.con, key)
+
+    def _open_generation(self, con: sqlite3.Connection) -> int:
+        """The generation rows written now will first appear in."""
+        return int(self._meta(con, "open_generation") or 1)
+
+    def begin_generation(self, at_least: int = 1) -> int:
+        """Close the next generation to new rows and return its number: rows committed from
+        now on wait for the one after, so what generation N shows is fixed from here on."""
+        with self._transaction() as con:
+            number = max(self._open_generation(con), at_least)
+            con.execute("INSERT OR REPLACE INTO meta VALUES('open_generation', ?)", (str(number + 1),))
+        return number
+
+    def purge(self, before: int) -> int:
+        """Delete the document versions no generation from ``before`` on shows; how many."""
+        with self._transaction() as con:
+            rows = [r[0] for r in con.execute("SELECT doc_row FROM documents WHERE retired < ?", (before,))]
+            for doc_row in rows:
+                con.execute("DELETE FROM chunks WHERE doc_row=?", (doc_row,))
+                con.execute("DELETE FROM documents WHERE doc_row=?", (doc_row,))
+        return len(rows)
 
     def check_model(self, model_id: str, dimension: int) -> None:
         """Record the model on first use; refuse a store built with another one."""
@@ -315,7 +235,7 @@ class Catalog:
             for doc, chunks in changed:
                 self._put_document(con, doc, record.settings, chunks, vectors)
             for doc_id in removed:
-                self._delete_document(con, doc_id)
+                self._retire_document(con, doc_id)
             con.execute(
                 "INSERT OR REPLACE INTO files VALUES(?, ?, ?, ?)",
                 (record.path, record.sha256, json.dumps(list(record.doc_ids)), record.settings),
@@ -337,8 +257,7 @@ class Catalog:
             for path in paths:
                 row = con.execute("SELECT doc_ids FROM files WHERE path=?", (path,)).fetchone()
                 for doc_id in json.loads(row[0]) if row else []:
-                    self._delete_document(con, doc_id)
-                    removed += 1
+                    removed += self._retire_document(con, doc_id)
                 con.execute("DELETE FROM files WHERE path=?", (path,))
                 con.execute("DELETE FROM failures WHERE path=?", (path,))
         return removed
@@ -354,7 +273,49 @@ class Catalog:
         rows = self.con.execute("SELECT path, step, error, at FROM failures ORDER BY path")
         return [Failure(*r) for r in rows]
 
-    # --- documents and chunks -----------------------------------------------------------
+    # --- writing documents ----------------------------------------------------------------
+    def _retire_document(self, con: sqlite3.Connection, doc_id: str) -> int:
+        """Take a document's current version out of the current state: kept for the
+        generations that show it (purged later), deleted at once if none does yet."""
+        row = con.execute("SELECT doc_row, born FROM documents WHERE doc_id=? AND retired IS NULL", (doc_id,)).fetchone()
+        if row is None:
+            return 0
+        open_generation = self._open_generation(con)
+        if row["born"] >= open_generation:  # never published: nothing can be showing it
+            con.execute("DELETE FROM chunks WHERE doc_row=?", (row["doc_row"],))
+            con.execute("DELETE FROM documents WHERE doc_row=?", (row["doc_row"],))
+        else:
+            con.execute("UPDATE documents SET retired=? WHERE doc_row=?", (open_generation - 1, row["doc_row"]))
+        return 1
+
+    def _put_document(
+        self, con: sqlite3.Connection, doc: Document, chunker: str, chunks: Sequence[Chunk], vectors: Mapping[str, bytes]
+    ) -> None:
+        """A new version of a document and its chunks. ``vectors`` maps every chunk id to its vector."""
+        self._retire_document(con, doc.doc_id)
+        cursor = con.execute(
+            f"INSERT INTO documents({DOC_COLUMNS}, text, born) VALUES({','.join('?' * 21)})",
+            (
+                doc.doc_id, doc.doc_type, doc.title, doc.number, doc.source, doc.content_hash(), chunker,
+                _iso(doc.publication_date), _iso(doc.application_date), _iso(doc.priority_date),
+                doc.jurisdiction, doc.language, " " + " ".join(doc.ipc) + " ", json.dumps(doc.cpc),
+                doc.issuer, doc.assignee, json.dumps(doc.family), json.dumps(doc.cited),
+                json.dumps(doc.notes, ensure_ascii=False), doc.text, self._open_generation(con),
+            ),
+        )
+        doc_row = cursor.lastrowid
+        con.executemany(
+            f"INSERT INTO chunks({CHUNK_COLUMNS[4:]}, doc_row, vector) VALUES({','.join('?' * 16)})",
+            [
+                (
+                    c.chunk_id, c.doc_id, c.ordinal, c.kind, c.path, c.heading, c.context, c.text, c.start,
+                    c.end, c.page, c.claim_number, c.parent_claim, c.location, doc_row, vectors[c.chunk_id],
+                )
+                for c in chunks
+            ],
+        )
+
+    # --- reading ---------------------------------------------------------------------------
     def _select_in(self, sql: str, ids: Iterable[Any], args: Sequence[Any] = ()) -> Iterator[sqlite3.Row]:
         """Rows of ``sql`` (whose ``{ids}`` stands for a placeholder list) for the ids,
         queried in batches of IN_BATCH; ``args`` are bound after the ids."""
@@ -366,7 +327,7 @@ class Catalog:
     def document_state(self, doc_id: str) -> DocumentState | None:
         """What ingest compares to skip an unchanged document, or None if it is not stored."""
         row = self.con.execute(
-            "SELECT content_hash, chunker, source FROM documents WHERE doc_id=?", (doc_id,)
+            "SELECT content_hash, chunker, source FROM documents WHERE doc_id=? AND retired IS NULL", (doc_id,)
         ).fetchone()
         return DocumentState(row[0], row[1], row[2]) if row else None
 
@@ -375,110 +336,130 @@ class Catalog:
         rows = self._select_in("SELECT chunk_id, vector FROM chunks WHERE chunk_id IN ({ids})", chunk_ids)
         return {r[0]: r[1] for r in rows}
 
-    @staticmethod
-    def _delete_document(con: sqlite3.Connection, doc_id: str) -> int:
-        removed = con.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,)).rowcount
-        con.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
-        return removed
-
-    def _put_document(
-        self, con: sqlite3.Connection, doc: Document, chunker: str, chunks: Sequence[Chunk], vectors: Mapping[str, bytes]
-    ) -> None:
-        """Replace a document and its chunks. ``vectors`` maps every chunk id to its vector."""
-        self._delete_document(con, doc.doc_id)
-        con.execute(
-            f"INSERT INTO documents({DOC_COLUMNS}, text) VALUES({','.join('?' * 20)})",
-            (
-                doc.doc_id, doc.doc_type, doc.title, doc.number, doc.source, doc.content_hash(), chunker,
-                _iso(doc.publication_date), _iso(doc.application_date), _iso(doc.priority_date),
-                doc.jurisdiction, doc.language, " " + " ".join(doc.ipc) + " ", json.dumps(doc.cpc),
-                doc.issuer, doc.assignee, json.dumps(doc.family), json.dumps(doc.cited),
-                json.dumps(doc.notes, ensure_ascii=False), doc.text,
-            ),
-        )
-        con.executemany(
-            f"INSERT INTO chunks({CHUNK_COLUMNS[4:]}, vector) VALUES({','.join('?' * 15)})",
-            [
-                (
-                    c.chunk_id, c.doc_id, c.ordinal, c.kind, c.path, c.heading, c.context, c.text, c.start,
-                    c.end, c.page, c.claim_number, c.parent_claim, c.location, vectors[c.chunk_id],
-                )
-                for c in chunks
-            ],
-        )
-
-    def all_vectors(self, dimension: int) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, vectors) of every chunk, in id order."""
-        rows = self.con.execute("SELECT id, vector FROM chunks ORDER BY id").fetchall()
+    def all_vectors(self, dimension: int, at: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, vectors) of every chunk generation ``at`` shows (None: current), in id order."""
+        rows = self.con.execute(
+            f"SELECT c.id, c.vector FROM chunks c JOIN documents d ON d.doc_row = c.doc_row "
+            f"WHERE {visible(at)} ORDER BY c.id"
+        ).fetchall()
         ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), dimension)
         return ids, vecs
 
-    def allowed_ids(self, filters: Filters) -> np.ndarray:
-        where, args = filter_sql(filters)
-        sql = "SELECT c.id FROM chunks c JOIN documents d ON d.doc_id = c.doc_id"
-        rows = self.con.execute(sql + (f" WHERE {where}" if where else ""), args).fetchall()
-        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-
-    def chunk_texts(self) -> Iterator[tuple[int, str]]:
-        """(rowid, text as embedded: context line and text) of every chunk, in rowid order."""
-        for rowid, context, text in self.con.execute("SELECT id, context, text FROM chunks ORDER BY id"):
+    def chunk_texts(self, at: int | None = None) -> Iterator[tuple[int, str]]:
+        """(rowid, text as embedded: context line and text) of every chunk generation ``at``
+        shows (None: current), in rowid order."""
+        for rowid, context, text in self.con.execute(
+            f"SELECT c.id, c.context, c.text FROM chunks c JOIN documents d ON d.doc_row = c.doc_row "
+            f"WHERE {visible(at)} ORDER BY c.id"
+        ):
             yield rowid, embedded_text(context, text)
 
-    def chunks_by_rowid(self, rowids: Iterable[int]) -> dict[int, StoredChunk]:
-        rows = self._select_in(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE id IN ({{ids}})", rowids)
-        return {r["id"]: _row_to_chunk(r) for r in rows}
+    def allowed_ids(self, filters: Filters, at: int | None = None) -> np.ndarray:
+        where, args = filter_sql(filters)
+        sql = f"SELECT c.id FROM chunks c JOIN documents d ON d.doc_row = c.doc_row WHERE {visible(at)}"
+        rows = self.con.execute(sql + (f" AND {where}" if where else ""), args).fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
 
-    def chunks_with_vectors(self, doc_id: str, dimension: int) -> tuple[list[Chunk], np.ndarray]:
+    def chunks_by_rowid(self, rowids: Iterable[int]) -> dict[int, StoredChunk]:
+        """Chunks by row id: rows are never changed and ids never reused, so an id a
+        generation holds names the chunk it indexed for as long as the row is kept."""
+        rows = self._select_in(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE id IN ({{ids}})", rowids)
+        return {r["id"]: row_to_chunk(r) for r in rows}
+
+    def chunks_with_vectors(self, doc_id: str, dimension: int, at: int | None = None) -> tuple[list[Chunk], np.ndarray]:
         """A document's chunks in order, with their stored vectors (one row each)."""
         rows = self.con.execute(
-            f"SELECT {CHUNK_COLUMNS}, vector FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,)
+            f"SELECT {CHUNK_COLUMNS_C}, c.vector FROM chunks c JOIN documents d ON d.doc_row = c.doc_row "
+            f"WHERE d.doc_id=? AND {visible(at)} ORDER BY c.ordinal",
+            (doc_id,),
         ).fetchall()
         vecs = np.frombuffer(b"".join(r["vector"] for r in rows), dtype=np.float32).reshape(len(rows), dimension)
-        return [_row_to_chunk(r).chunk for r in rows], vecs
+        return [row_to_chunk(r).chunk for r in rows], vecs
 
-    def text_lengths(self, doc_ids: Iterable[str]) -> dict[str, int]:
-        rows = self._select_in("SELECT doc_id, length(text) FROM documents WHERE doc_id IN ({ids})", doc_ids)
-        return {r[0]: r[1] for r in rows}
+    def text_lengths(self, doc_ids: Iterable[str], at: int | None = None) -> dict[str, int]:
+        sql = f"SELECT doc_id, length(text) FROM documents d WHERE doc_id IN ({{ids}}) AND {visible(at)}"
+        return {r[0]: r[1] for r in self._select_in(sql, doc_ids)}
 
-    def documents_matching(self, doc_ids: Iterable[str], filters: Filters) -> set[str]:
+    def documents_matching(self, doc_ids: Iterable[str], filters: Filters, at: int | None = None) -> set[str]:
         """Those of the documents that are stored and pass the filters."""
         where, args = filter_sql(filters)
-        sql = "SELECT d.doc_id FROM documents d WHERE d.doc_id IN ({ids})" + (f" AND {where}" if where else "")
-        return {r[0] for r in self._select_in(sql, doc_ids, args)}
+        sql = f"SELECT d.doc_id FROM documents d WHERE d.doc_id IN ({{ids}}) AND {visible(at)}"
+        return {r[0] for r in self._select_in(sql + (f" AND {where}" if where else ""), doc_ids, args)}
 
-    def document_text(self, doc_id: str) -> str:
-        row = self.con.execute("SELECT text FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+    def document_text(self, doc_id: str, at: int | None = None) -> str:
+        row = self.con.execute(f"SELECT text FROM documents d WHERE doc_id=? AND {visible(at)}", (doc_id,)).fetchone()
         if row is None:
             raise NotFound(f"no document with id {doc_id!r}")
         return row[0]
 
-    def documents_meta(self, doc_ids: Iterable[str]) -> dict[str, DocumentMeta]:
-        rows = self._select_in(f"SELECT {DOC_COLUMNS} FROM documents WHERE doc_id IN ({{ids}})", doc_ids)
-        return {r["doc_id"]: doc_meta(r) for r in rows}
+    def documents_meta(self, doc_ids: Iterable[str], at: int | None = None) -> dict[str, DocumentMeta]:
+        sql = f"SELECT {DOC_COLUMNS} FROM documents d WHERE doc_id IN ({{ids}}) AND {visible(at)}"
+        return {r["doc_id"]: doc_meta(r) for r in self._select_in(sql, doc_ids)}
 
-    def document(self, doc_id: str) -> StoredDocument:
+    def document(self, doc_id: str, at: int | None = None) -> StoredDocument:
         """Metadata, full text and chunks in order of one document."""
-        row = self.con.execute(f"SELECT {DOC_COLUMNS}, text FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        row = self.con.execute(
+            f"SELECT doc_row, {DOC_COLUMNS}, text FROM documents d WHERE doc_id=? AND {visible(at)}", (doc_id,)
+        ).fetchone()
         if row is None:
             raise NotFound(f"no document with id {doc_id!r}")
-        rows = self.con.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE doc_id=? ORDER BY ordinal", (doc_id,))
-        return StoredDocument(doc_meta(row), row["text"], [_row_to_chunk(r).chunk for r in rows])
+        rows = self.con.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE doc_row=? ORDER BY ordinal", (row["doc_row"],))
+        return StoredDocument(doc_meta(row), row["text"], [row_to_chunk(r).chunk for r in rows])
 
     def counts(self) -> dict[str, int]:
+        """Current documents (by type) and chunks."""
         out = {"documents": 0, "chunks": 0}
-        for doc_type, n in self.con.execute("SELECT doc_type, count(*) FROM documents GROUP BY doc_type"):
+        for doc_type, n in self.con.execute(
+            "SELECT doc_type, count(*) FROM documents WHERE retired IS NULL GROUP BY doc_type"
+        ):
             out[f"documents_{doc_type}"] = n
             out["documents"] += n
-        out["chunks"] = self.con.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        out["chunks"] = self.con.execute(
+            "SELECT count(*) FROM chunks c JOIN documents d ON d.doc_row = c.doc_row WHERE d.retired IS NULL"
+        ).fetchone()[0]
         return out
 
-    def fingerprint(self) -> str:
-        """Hash of every stored document's content and chunker: changes iff the corpus does."""
+    def fingerprint(self, at: int | None = None) -> str:
+        """Hash of the content and chunker of every document generation ``at`` shows (None:
+        the current ones): two states with the same documents have the same fingerprint."""
         h = hashlib.sha256()
         for doc_id, content_hash, chunker in self.con.execute(
-            "SELECT doc_id, content_hash, chunker FROM documents ORDER BY doc_id"
+            f"SELECT doc_id, content_hash, chunker FROM documents d WHERE {visible(at)} ORDER BY doc_id"
         ):
             h.update(f"{doc_id}\x00{content_hash}\x00{chunker}\n".encode())
         h.update((self.get_meta("model_id") or "").encode())
         return h.hexdigest()
+
+
+class CatalogView:
+    """The catalog as one index generation was built from it: what a reader bound to that
+    generation reads, so its hits, quotes and documents always agree."""
+
+    def __init__(self, catalog: Catalog, generation: int) -> None:
+        self.catalog = catalog
+        self.generation = generation
+
+    def allowed_ids(self, filters: Filters) -> np.ndarray:
+        return self.catalog.allowed_ids(filters, self.generation)
+
+    def chunks_by_rowid(self, rowids: Iterable[int]) -> dict[int, StoredChunk]:
+        return self.catalog.chunks_by_rowid(rowids)
+
+    def chunks_with_vectors(self, doc_id: str, dimension: int) -> tuple[list[Chunk], np.ndarray]:
+        return self.catalog.chunks_with_vectors(doc_id, dimension, self.generation)
+
+    def text_lengths(self, doc_ids: Iterable[str]) -> dict[str, int]:
+        return self.catalog.text_lengths(doc_ids, self.generation)
+
+    def documents_matching(self, doc_ids: Iterable[str], filters: Filters) -> set[str]:
+        return self.catalog.documents_matching(doc_ids, filters, self.generation)
+
+    def document_text(self, doc_id: str) -> str:
+        return self.catalog.document_text(doc_id, self.generation)
+
+    def documents_meta(self, doc_ids: Iterable[str]) -> dict[str, DocumentMeta]:
+        return self.catalog.documents_meta(doc_ids, self.generation)
+
+    def document(self, doc_id: str) -> StoredDocument:
+        return self.catalog.document(doc_id, self.generation)

@@ -9,6 +9,12 @@ the generation the manifest names and keeps it while it runs.
 
 ``IndexStore`` is the seam a second backend plugs into; ``FileGenerationStore`` keeps
 generations as files in one folder.
+
+Damage is survived, not served: each generation keeps its own manifest copy
+(gen-NNNNNN.manifest.json), and when the current one's files are missing or fail their
+checksums the newest intact older generation is loaded instead (the catalog keeps the
+rows it shows: store/schema.py), with ``Generation.degraded`` saying why; republishing
+from the catalog (`navsearch repair`, or the server on start) ends it.
 """
 
 from __future__ import annotations
@@ -34,7 +40,11 @@ from navsearch.store.lexical import Bm25Index
 
 log = logging.getLogger("navsearch.store")
 MANIFEST = "manifest.json"
-GENERATION_FILE = re.compile(r"gen-(\d+)\.(?:faiss|bm25\.npz)")
+GENERATION_FILE = re.compile(r"gen-(\d+)\.(?:faiss|bm25\.npz|manifest\.json)")
+GENERATION_MANIFEST = re.compile(r"gen-(\d+)\.manifest\.json")
+TEMP_FILE = re.compile(r"\..+\.tmp-(\d+)")  # written by _write_atomic: .NAME.tmp-PID
+# Generations kept on disk, and whose catalog rows are kept: the current one and the one
+# before it, which a running server may still hold and which damage falls back to.
 KEEP_GENERATIONS = 2
 
 
@@ -84,11 +94,13 @@ class LexicalIndex(Protocol):
 
 @dataclass(frozen=True)
 class Generation:
-    """A loaded generation: both indexes of the same chunks and the manifest naming them."""
+    """A loaded generation: both indexes of the same chunks and the manifest naming them.
+    ``degraded`` says why an older generation than the published one was loaded."""
 
     manifest: Manifest
     dense: DenseIndex
     lexical: LexicalIndex
+    degraded: str | None = None
 
 
 class IndexStore(Protocol):
@@ -104,14 +116,20 @@ class IndexStore(Protocol):
         ...
 
     def load(self, model_id: str, dimension: int) -> Generation:
-        """The current generation. NotReady when there is none; IndexMismatch when it was
-        built with another model or does not match its manifest."""
+        """The current generation, or the newest intact one before it when it is damaged
+        (then ``degraded`` says why). NotReady when there is none; IndexMismatch when it
+        was built with another model or no generation is intact."""
+        ...
+
+    def problem(self, manifest: Manifest) -> str | None:
+        """Why a published generation cannot be loaded as it is (missing or damaged
+        files), or None when it is intact."""
         ...
 
 
 class FileGenerationStore:
-    """Generations as files in one folder: gen-NNNNNN.faiss, gen-NNNNNN.bm25.npz and the
-    manifest.json naming the current pair."""
+    """Generations as files in one folder: gen-NNNNNN.faiss, gen-NNNNNN.bm25.npz, their
+    gen-NNNNNN.manifest.json, and manifest.json naming the current generation."""
 
     def __init__(self, folder: Path, catalog: Catalog, ann_threshold: int = 200_000) -> None:
         self.folder = folder
@@ -122,36 +140,137 @@ class FileGenerationStore:
         return read_manifest(self.folder)
 
     def publish(self, model_id: str, dimension: int) -> Manifest:
-        with self.catalog.snapshot():  # both indexes from one consistent read of the catalog
-            ids, vectors = self.catalog.all_vectors(dimension)
+        sweep_temp_files(self.folder)
+        try:
+            current = read_manifest(self.folder)
+        except IndexMismatch:  # an unreadable manifest is replaced by the new one
+            current = None
+        # Rows committed from here on wait for the next generation, so this one's rows are
+        # fixed; both indexes are built from one consistent read of exactly those rows.
+        number = self.catalog.begin_generation(at_least=(current.generation + 1) if current else 1)
+        with self.catalog.snapshot():
+            ids, vectors = self.catalog.all_vectors(dimension, at=number)
             started = time.perf_counter()
-            lexical = Bm25Index.build(self.catalog.chunk_texts())
+            lexical = Bm25Index.build(self.catalog.chunk_texts(at=number))
+            fingerprint = self.catalog.fingerprint(at=number)
         log.info("BM25 index of %d chunks built in %.1f s", lexical.count, time.perf_counter() - started)
-        return publish(
+        manifest = publish(
             self.folder,
             ids,
             vectors,
             model_id=model_id,
             dimension=dimension,
-            fingerprint=self.catalog.fingerprint(),
+            fingerprint=fingerprint,
             ann_threshold=self.ann_threshold,
             lexical=lexical.to_bytes(),
+            generation=number,
         )
+        purged = self.catalog.purge(before=number - KEEP_GENERATIONS + 1)
+        if purged:
+            log.info("%d document version(s) no kept generation shows were removed from the catalog", purged)
+        return manifest
 
     def load(self, model_id: str, dimension: int) -> Generation:
-        manifest = _checked_manifest(self.folder, model_id, dimension)
+        problem: str | None = None
+        try:
+            manifest = read_manifest(self.folder)
+        except IndexMismatch as exc:  # an unreadable manifest.json: damage, look further back
+            manifest, problem = None, _plain(exc)
+        else:
+            if manifest is None:
+                raise NotReady(f"no vector index in {self.folder.name}: run `navsearch ingest` first")
+            _check_model(manifest, self.folder, model_id, dimension)  # another model is no damage
+        if manifest is not None:
+            try:
+                return self._load(manifest)
+            except (IndexMismatch, OSError) as exc:
+                problem = _plain(exc)
+        for older in self._older(manifest.generation if manifest else None):
+            if older.model_id != model_id or older.dimension != dimension:
+                continue
+            try:
+                generation = self._load(older)
+            except (IndexMismatch, OSError):
+                continue
+            note = (
+                f"the published index generation is damaged ({problem}); serving generation "
+                f"{older.generation} until it is rebuilt from the catalog (`navsearch repair`)"
+            )
+            log.error("%s", note)
+            return Generation(generation.manifest, generation.dense, generation.lexical, degraded=note)
+        raise IndexMismatch(
+            f"no intact index generation: {problem}; rebuild it from the catalog with `navsearch repair`"
+        )
+
+    def problem(self, manifest: Manifest) -> str | None:
+        for name, sha in ((manifest.file, manifest.sha256), (manifest.lexical_file, manifest.lexical_sha256)):
+            if not name:
+                continue
+            try:
+                _read_verified(self.folder / name, sha)
+            except (IndexMismatch, OSError) as exc:
+                return _plain(exc)
+        return None
+
+    def _load(self, manifest: Manifest) -> Generation:
         index = _load_dense(self.folder, manifest)
         data = load_lexical(self.folder, manifest)
         lexical = Bm25Index.from_bytes(data) if data is not None else lexical_from_catalog(self.catalog, manifest)
         return Generation(manifest, index, lexical)
 
+    def _older(self, below: int | None) -> list[Manifest]:
+        """Manifests of the generations kept on disk, newest first, below ``below``."""
+        found = []
+        for path in self.folder.glob("gen-*.manifest.json"):
+            match = GENERATION_MANIFEST.fullmatch(path.name)
+            if match and (below is None or int(match.group(1)) < below):
+                try:
+                    found.append(Manifest(**json.loads(path.read_text())))
+                except (OSError, ValueError, TypeError):
+                    continue
+        return sorted(found, key=lambda m: -m.generation)
+
 
 def lexical_from_catalog(catalog: Catalog, manifest: Manifest) -> Bm25Index:
     """BM25 for a generation published before BM25 moved out of SQLite FTS5 into the
-    generation, which has no lexical file: built from the catalog (the same chunks unless
-    an ingest ran since; the next ingest publishes a generation with it)."""
+    generation, which has no lexical file: built from the catalog rows it shows."""
     log.warning("index generation %d has no BM25 index; building it from the catalog", manifest.generation)
-    return Bm25Index.build(catalog.chunk_texts())
+    return Bm25Index.build(catalog.chunk_texts(at=manifest.generation))
+
+
+def _plain(exc: BaseException) -> str:
+    """An error as a reader should see it: what is wrong, not where the server keeps it."""
+    if isinstance(exc, FileNotFoundError):
+        return f"{Path(str(exc.filename)).name} is missing"
+    return str(exc)
+
+
+def sweep_temp_files(folder: Path) -> int:
+    """Remove temporary files a killed publish left behind (those of a process still
+    running are its work in progress); how many."""
+    removed = 0
+    for path in folder.glob(".*.tmp-*") if folder.exists() else ():
+        match = TEMP_FILE.fullmatch(path.name)
+        if match is None:
+            continue
+        pid = int(match.group(1))
+        if pid != os.getpid() and _running(pid):
+            continue
+        path.unlink(missing_ok=True)
+        removed += 1
+    if removed:
+        log.info("removed %d temporary file(s) of an interrupted publish", removed)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -175,7 +294,7 @@ def read_manifest(folder: Path) -> Manifest | None:
     try:
         return Manifest(**json.loads(path.read_text()))
     except (ValueError, TypeError) as exc:
-        raise IndexMismatch(f"{path} is not a navsearch index manifest: {exc}") from exc
+        raise IndexMismatch(f"{path.name} is not a navsearch index manifest: {exc}") from exc
 
 
 def publish(
@@ -188,12 +307,15 @@ def publish(
     fingerprint: str,
     ann_threshold: int = 200_000,
     lexical: bytes | None = None,
+    generation: int | None = None,
 ) -> Manifest:
     """Write a new generation (FAISS index and, when given, the serialised BM25 index of
-    the same chunks) and then the manifest that names it."""
+    the same chunks), its own manifest, and then the manifest that names it current.
+    ``generation`` is its number (default: one past the current)."""
     folder.mkdir(parents=True, exist_ok=True)
-    current = read_manifest(folder)
-    generation = (current.generation if current else 0) + 1
+    if generation is None:
+        current = read_manifest(folder)
+        generation = (current.generation if current else 0) + 1
     index_type = dense.index_type_for(len(ids), ann_threshold)
     data = dense.to_bytes(dense.build(ids, vectors, dimension, index_type))
     name = f"gen-{generation:06d}.faiss"
@@ -215,7 +337,9 @@ def publish(
         lexical_file=lexical_name,
         lexical_sha256=hashlib.sha256(lexical).hexdigest() if lexical is not None else "",
     )
-    _write_atomic(folder / MANIFEST, json.dumps(asdict(manifest), indent=2).encode())
+    text = json.dumps(asdict(manifest), indent=2).encode()
+    _write_atomic(folder / f"gen-{generation:06d}.manifest.json", text)
+    _write_atomic(folder / MANIFEST, text)
     _prune(folder, generation)
     return manifest
 
@@ -233,12 +357,16 @@ def _checked_manifest(folder: Path, model_id: str, dimension: int) -> Manifest:
     manifest = read_manifest(folder)
     if manifest is None:
         raise NotReady(f"no vector index in {folder}: run `navsearch ingest` first")
+    _check_model(manifest, folder, model_id, dimension)
+    return manifest
+
+
+def _check_model(manifest: Manifest, folder: Path, model_id: str, dimension: int) -> None:
     if manifest.model_id != model_id or manifest.dimension != dimension:
         raise IndexMismatch(
             f"vector index in {folder} was built with model {manifest.model_id!r} (dimension "
             f"{manifest.dimension}); the configured model is {model_id!r} (dimension {dimension})"
         )
-    return manifest
 
 
 def load_dense(folder: Path, *, model_id: str, dimension: int) -> VectorIndex:
@@ -265,5 +393,5 @@ def load_lexical(folder: Path, manifest: Manifest) -> bytes | None:
 def _read_verified(path: Path, sha256: str) -> bytes:
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != sha256:
-        raise IndexMismatch(f"{path} does not match its manifest checksum")
+        raise IndexMismatch(f"{path.name} does not match its manifest checksum")
     return data
