@@ -274,6 +274,18 @@ def evaluate_cmd(
 
 
 @app.command()
+def repair() -> None:
+    """Check the catalog, remove what an interrupted publish left, and rebuild the index
+    generation from the catalog when it is missing, damaged or out of date."""
+    report = _service().repair()
+    typer.echo(f"catalog: intact; {report.temp_files_removed} leftover temporary file(s) removed")
+    if report.problem:
+        typer.echo(f"index: {report.problem}; generation {report.generation} published from the catalog")
+    else:
+        typer.echo(f"index: generation {report.generation} is current and intact")
+
+
+@app.command()
 def info(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
     """Counts, model and index generation."""
     data = asdict(_service().info())
@@ -295,6 +307,7 @@ def serve(
     from navsearch.api.app import create_app
 
     settings = _current_settings()
+    NavSearch(settings).catalog.check_integrity()  # a damaged catalog: one clear line, exit 2
     uvicorn.run(create_app(settings), host=host or settings.api.host, port=port or settings.api.port)
 
 

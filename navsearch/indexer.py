@@ -18,7 +18,7 @@ import numpy as np
 
 from navsearch.chunking.chunker import Chunker
 from navsearch.embedding.base import Embedder
-from navsearch.errors import NavsearchError, ParseError
+from navsearch.errors import IndexMismatch, NavsearchError, ParseError
 from navsearch.ingest.registry import iter_files, parse_file
 from navsearch.progress import Progress, track
 from navsearch.store.catalog import Catalog
@@ -106,13 +106,24 @@ class Indexer:
         if prune:
             report.documents_pruned = self._prune(paths, seen_sources)
         changed = any(f.documents_changed or f.documents_removed for f in report.files) or report.documents_pruned
-        manifest = self.store.current()
-        if changed or manifest is None or manifest.corpus_fingerprint != self.catalog.fingerprint():
+        if changed or self._needs_publish():
             report.generation = self.publish().generation
         else:
-            report.generation = manifest.generation
+            manifest = self.store.current()
+            report.generation = manifest.generation if manifest else None
         report.seconds = time.perf_counter() - started
         return report
+
+    def _needs_publish(self) -> bool:
+        """No generation, one older than the catalog, or a damaged one (which searches
+        would otherwise refuse or serve from an older generation for good)."""
+        try:
+            manifest = self.store.current()
+        except IndexMismatch:  # an unreadable manifest
+            return True
+        if manifest is None or manifest.corpus_fingerprint != self.catalog.fingerprint():
+            return True
+        return self.store.problem(manifest) is not None
 
     def publish(self) -> Manifest:
         """Build the dense and lexical indexes of a generation from every chunk in the

@@ -206,8 +206,18 @@ class NavSearch:
         self._check_k(k)
         return self.searcher().search(query, k=k, filters=filters, group=group, mode=mode)
 
+    def _stored(self, doc_id: str) -> StoredDocument:
+        """A document as the generation that answers searches shows it, so a passage's
+        offsets always index the text a reader is shown, even while an ingest runs; the
+        catalog as it is when no generation is published yet."""
+        try:
+            reader = self.searcher().catalog
+        except (NotReady, IndexMismatch):
+            return self.catalog.document(doc_id)
+        return reader.document(doc_id)
+
     def document(self, doc_id: str) -> StoredDocument:
-        return self.catalog.document(doc_id)
+        return self._stored(doc_id)
 
     def workbench(self) -> "Workbench":
         from navsearch.priorart.workbench import Workbench
@@ -308,7 +318,7 @@ class NavSearch:
 
     def report(self, doc_id: str) -> DocumentReport:
         """What was found, changed and split in one document (see navsearch.report)."""
-        return document_report(*self.catalog.document(doc_id))
+        return document_report(*self._stored(doc_id))
 
     def failures(self) -> list[Failure]:
         """Files rejected by the last ingest of each, with the step and the reason."""
@@ -319,7 +329,7 @@ class NavSearch:
         limit = self.settings.api.max_context_window
         if not 0 <= window <= limit:
             raise InvalidInput(f"window must be between 0 and {limit} characters; got {window}")
-        doc = self.catalog.document(doc_id)
+        doc = self._stored(doc_id)
         return passage_context(doc_id, doc.text, doc.chunks, start, end, window)
 
     def info(self) -> IndexInfo:

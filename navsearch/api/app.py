@@ -53,9 +53,12 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
         ns = service or NavSearch(settings)
         app.state.service = ns
         app.state.startup_error = None
+        # A damaged catalog stops the server (CatalogDamaged): serving from it would answer
+        # wrongly or with bare errors, and the file is left untouched for recovery.
+        ns.catalog.check_integrity()
         try:
-            # Rebuild the vector index from the catalog if it is missing or stale, then load
-            # the model and the index now rather than on the first request.
+            # Rebuild the index generation from the catalog if it is missing, stale or
+            # damaged, then load the model and the index now rather than on the first request.
             if ns.catalog.counts()["documents"]:
                 ns.ensure_index()
                 ns.searcher()
@@ -83,6 +86,7 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
             generation=info.generation,
             counts=info.counts,
             detail=request.app.state.startup_error or (None if ready else "no current index: run `navsearch ingest`"),
+            degraded=info.degraded,
         )
 
     @app.post("/search", response_model=SearchResponse, responses={422: PROBLEM, 503: PROBLEM})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -27,6 +29,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(NavsearchError)
     async def _navsearch(_: Request, exc: NavsearchError) -> JSONResponse:
         return problem(exc.status, exc.title, str(exc))
+
+    @app.exception_handler(sqlite3.DatabaseError)
+    async def _database(_: Request, exc: sqlite3.DatabaseError) -> JSONResponse:
+        # A catalog damaged while serving: say so plainly instead of a bare 500.
+        return problem(
+            503, "Catalog damaged", f"the catalog cannot be read ({exc}); run `navsearch repair` to check it"
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

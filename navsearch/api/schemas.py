@@ -111,6 +111,9 @@ class HealthOut(BaseModel):
     generation: int | None
     counts: dict[str, int]
     detail: str | None = None
+    degraded: str | None = Field(
+        None, description="Why an older index generation than the published one is serving (it is being rebuilt)."
+    )
 
 
 class ReportOut(BaseModel):
