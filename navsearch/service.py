@@ -23,7 +23,13 @@ from navsearch.retrieval.searcher import Searcher, SearchResult
 from navsearch.settings import Settings
 from navsearch.store.catalog import Catalog
 from navsearch.store.records import Failure, StoredDocument
-from navsearch.store.generation import FileGenerationStore, IndexStore, Manifest, sweep_temp_files
+from navsearch.store.generation import (
+    KEEP_GENERATIONS,
+    FileGenerationStore,
+    IndexStore,
+    Manifest,
+    sweep_temp_files,
+)
 from navsearch.types import MODES, DateField, Filters, Grouping, Mode
 
 
@@ -206,18 +212,36 @@ class NavSearch:
         self._check_k(k)
         return self.searcher().search(query, k=k, filters=filters, group=group, mode=mode)
 
-    def _stored(self, doc_id: str) -> StoredDocument:
-        """A document as the generation that answers searches shows it, so a passage's
-        offsets always index the text a reader is shown, even while an ingest runs; the
-        catalog as it is when no generation is published yet."""
+    def _stored(self, doc_id: str, generation: int | None = None) -> StoredDocument:
+        """A document as a generation shows it: the one named (a search result names the
+        generation that answered it, so its offsets stay checkable after a newer one is
+        published), else the one that answers searches now; the catalog as it is when no
+        generation is published yet."""
+        if generation is not None:
+            return self.catalog.document(doc_id, at=self._kept(generation))
         try:
             reader = self.searcher().catalog
         except (NotReady, IndexMismatch):
             return self.catalog.document(doc_id)
         return reader.document(doc_id)
 
-    def document(self, doc_id: str) -> StoredDocument:
-        return self._stored(doc_id)
+    def _kept(self, generation: int) -> int:
+        """A generation whose catalog rows are still kept (the current one and the one
+        before it), or InvalidInput saying which are."""
+        manifest = self.index_store().current()
+        newest = manifest.generation if manifest else 0
+        kept = range(max(1, newest - KEEP_GENERATIONS + 1), newest + 1)
+        if generation not in kept:
+            raise InvalidInput(
+                f"generation {generation} is not kept; documents can be read as of generation "
+                + " or ".join(str(g) for g in kept)
+                if kept
+                else f"generation {generation} is not kept; no generation is published yet"
+            )
+        return generation
+
+    def document(self, doc_id: str, generation: int | None = None) -> StoredDocument:
+        return self._stored(doc_id, generation)
 
     def workbench(self) -> "Workbench":
         from navsearch.priorart.workbench import Workbench
@@ -324,12 +348,14 @@ class NavSearch:
         """Files rejected by the last ingest of each, with the step and the reason."""
         return self.catalog.failures()
 
-    def context(self, doc_id: str, start: int, end: int, window: int = 400) -> PassageContext:
+    def context(
+        self, doc_id: str, start: int, end: int, window: int = 400, generation: int | None = None
+    ) -> PassageContext:
         """A cited span with ``window`` characters of text either side."""
         limit = self.settings.api.max_context_window
         if not 0 <= window <= limit:
             raise InvalidInput(f"window must be between 0 and {limit} characters; got {window}")
-        doc = self._stored(doc_id)
+        doc = self._stored(doc_id, generation)
         return passage_context(doc_id, doc.text, doc.chunks, start, end, window)
 
     def info(self) -> IndexInfo:

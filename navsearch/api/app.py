@@ -118,8 +118,11 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
         ns: Service,
         doc_id: Annotated[str, Path(min_length=1, max_length=200)],
         include_text: Annotated[bool, Query(description="Include the full text.")] = False,
+        generation: Annotated[
+            int | None, Query(ge=1, description="Read it as this index generation shows it (a search result's).")
+        ] = None,
     ) -> DocumentOut:
-        meta, text, chunks = ns.document(doc_id)
+        meta, text, chunks = ns.document(doc_id, generation)
         return DocumentOut.model_validate(
             {
                 **asdict(meta),
@@ -194,8 +197,11 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
         window: Annotated[
             int, Query(ge=0, le=settings.api.max_context_window, description="Characters of context each side.")
         ] = 400,
+        generation: Annotated[
+            int | None, Query(ge=1, description="Read it as this index generation shows it (a search result's).")
+        ] = None,
     ) -> ContextOut:
-        return ContextOut.model_validate(asdict(ns.context(doc_id, start, end, window)))
+        return ContextOut.model_validate(asdict(ns.context(doc_id, start, end, window, generation)))
 
     @app.get("/ingest/failures", response_model=list[FailureOut])
     def failures(ns: Service) -> list[FailureOut]:
