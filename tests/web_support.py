@@ -110,3 +110,32 @@ def corpus(data_dir: Path, root: Path) -> Path:
         shutil.copy(data_dir / sub / name, out / sub / name)
     shutil.copy(data_dir / "uspto" / "US08930553.xml", out / "patents")
     return out
+
+
+TIMEOUT = 60_000  # ms for any wait in the page; the first request also warms the model
+
+
+def new_page(browser, watch: Watch, width: int = 1400, height: int = 900):  # type: ignore[no-untyped-def]
+    """A page in a fresh context (its own sessionStorage), watched."""
+    context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    watch.attach(context, page)
+    return page
+
+
+def settled(page, state: str = "done") -> None:  # type: ignore[no-untyped-def]
+    """Wait until the page has shown its answer (done), its error, or nothing to run (idle)."""
+    page.wait_for_selector(f"body[data-state={state}]")
+
+
+def run_query(page, base_url: str, tab_label: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    """What a person does: open the page, pick the tab, type, press Enter."""
+    import re
+
+    page.goto(base_url + "/")
+    page.wait_for_selector("body[data-ready=true]")
+    page.locator(".tabs label", has_text=tab_label).click()  # the radio itself is drawn by its label
+    page.get_by_role("textbox", name=re.compile("Idea|Question")).fill(text)
+    page.keyboard.press("Enter")
+    settled(page)
