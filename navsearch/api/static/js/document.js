@@ -35,7 +35,8 @@ function structureNav(doc, goTo) {
         h("li", { class: `depth-${depth(c)}` },
           h("a", { href: `#at-${c.start}`, onclick: (ev) => { ev.preventDefault(); goTo(c.start); }, lang: langOf(c.path) },
             c.path, c.kind === "claim" && c.parent_claim ? ` (on claim ${c.parent_claim})` : "",
-            c.heading && c.kind !== "claim" ? ` ${c.heading}` : ""))),
+            // The heading chain's last link names the section; the rest is the tree itself.
+            c.heading && c.kind !== "claim" ? ` ${c.heading.split(" > ").pop()}` : ""))),
       )),
     ));
 }

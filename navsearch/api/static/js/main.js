@@ -124,7 +124,7 @@ function showError(err) {
   setState("error", `Error: ${e.title}`);
 }
 
-async function run(s) {
+async function run(s, focusFrom) {
   const mine = ++sequence;
   const stale = () => mine !== sequence;
   errorBox.hidden = true;
@@ -151,12 +151,15 @@ async function run(s) {
   }
   setState("loading", TABS[s.tab].busy);
   const [path, body] = requestFor(s);
+  performance.clearMarks();
+  performance.mark("navsearch:request"); // with :rendered, what the page adds to its call
   try {
     const resp = await call("POST", path, body);
     const raw = await resp.text();
     if (stale()) return;
     const data = JSON.parse(raw);
-    const more = (k) => go({ ...s, k });
+    // "More": the list is drawn again; keyboard focus goes to the first new entry.
+    const more = (k) => go({ ...s, k }, s.k);
     if (s.tab === "search") renderSearch(results, data, { maxK: config.max_k, pageSize: config.page_size, more });
     else if (s.tab === "ask") renderAsk(results, data);
     else {
@@ -165,14 +168,15 @@ async function run(s) {
     }
     performance.mark("navsearch:rendered");
     setState("done", results.querySelector("h2")?.textContent || "Done");
+    if (focusFrom !== undefined) results.querySelectorAll("li.hit .hit-title a")[focusFrom]?.focus();
   } catch (err) {
     if (!stale()) showError(err);
   }
 }
 
-function go(s) {
+function go(s, focusFrom) {
   history.pushState(null, "", urlFor(s));
-  run(s);
+  run(s, focusFrom);
 }
 
 form.addEventListener("submit", (ev) => {
