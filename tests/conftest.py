@@ -1,13 +1,19 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from navsearch.embedding.fake import HashingEmbedder
 from navsearch.service import NavSearch
 from navsearch.settings import Settings
+
+if TYPE_CHECKING:  # the browser tests' imports stay out of the other tests' way
+    from playwright.sync_api import Browser, Page
+    from web_support import Watch
 
 DATA = Path(__file__).parent / "data"
 
@@ -74,7 +80,7 @@ def web_service(tmp_path_factory, real_embedder) -> NavSearch:
 
 
 @pytest.fixture(scope="session")
-def web_url(web_service: NavSearch):
+def web_url(web_service: NavSearch) -> Iterator[str]:
     """The real app (create_app) served by uvicorn on 127.0.0.1; its base URL."""
     from web_support import serve
 
@@ -83,7 +89,7 @@ def web_url(web_service: NavSearch):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser() -> Iterator["Browser"]:
     """Headless Chromium. If it cannot start the tests fail (never skip): CI must have it."""
     from playwright.sync_api import sync_playwright
 
@@ -106,14 +112,14 @@ def shots(tmp_path_factory) -> Path:
 
 
 @pytest.fixture()
-def watch():
+def watch() -> "Watch":
     from web_support import Watch
 
     return Watch(host="127.0.0.1")
 
 
 @pytest.fixture()
-def page(browser, watch):
+def page(browser: "Browser", watch: "Watch") -> Iterator["Page"]:
     """A watched page at 1,400 px; after the test: no console error, no outside request."""
     from web_support import new_page
 

@@ -119,12 +119,14 @@ def test_prior_art_matrix_cell_quotes_and_exports(page: Page, web_url: str, web_
     assert headers[1] == "1. US8930553B2", headers
     assert table.locator("tbody tr").count() == 3  # one row per element
     expect(page.locator(".findings")).to_contain_text("Anticipation: US8930553B2 discloses every element")
-    page.screenshot(path=shots / "prior-art.png")
     # A cell opens its verbatim quote and where it is.
     cell = table.get_by_role("button", name=re.compile(r"^E2 in US8930553B2: disclosed"))
     cell.click()
     detail = page.get_by_role("region", name="Selected quote")
     expect(detail).to_be_focused()
+    expect(cell).to_have_attribute("aria-expanded", "true")
+    page.evaluate("document.querySelector('.findings').scrollIntoView({block: 'start'})")
+    page.screenshot(path=shots / "prior-art.png")  # flags, matrix and the opened quote
     quote = detail.locator("blockquote").inner_text()
     link = detail.get_by_role("link", name="Open at this quote").get_attribute("href") or ""
     params = parse_qs(urlsplit(link).query)

@@ -5,6 +5,7 @@ host but the app's own."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import uvicorn
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, Route
 
 from navsearch.answer.llama_server import free_port
 from navsearch.api.app import create_app
@@ -45,7 +47,7 @@ def serve(service: NavSearch) -> Iterator[str]:
         thread.join(timeout=30)
 
 
-def launch(playwright):  # type: ignore[no-untyped-def]
+def launch(playwright: Playwright) -> Browser:
     """Headless Chromium; raises (so the test fails, never skips) when it cannot start."""
     path = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
     try:
@@ -68,8 +70,8 @@ class Watch:
     external: list[str] = field(default_factory=list)
     expected_statuses: set[int] = field(default_factory=set)
 
-    def attach(self, context, page) -> None:  # type: ignore[no-untyped-def]
-        def route(r) -> None:  # type: ignore[no-untyped-def]
+    def attach(self, context: BrowserContext, page: Page) -> None:
+        def route(r: Route) -> None:
             url = r.request.url
             if urlsplit(url).scheme in ("data", "blob") or urlsplit(url).hostname == self.host:
                 r.continue_()
@@ -81,7 +83,7 @@ class Watch:
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.page_errors.append(str(exc)))
 
-    def _console(self, msg) -> None:  # type: ignore[no-untyped-def]
+    def _console(self, msg: ConsoleMessage) -> None:
         if msg.type != "error":
             return
         # Chromium logs every 4xx answer as "Failed to load resource"; a test that provokes
@@ -115,7 +117,7 @@ def corpus(data_dir: Path, root: Path) -> Path:
 TIMEOUT = 60_000  # ms for any wait in the page; the first request also warms the model
 
 
-def new_page(browser, watch: Watch, width: int = 1400, height: int = 900):  # type: ignore[no-untyped-def]
+def new_page(browser: Browser, watch: Watch, width: int = 1400, height: int = 900) -> Page:
     """A page in a fresh context (its own sessionStorage), watched."""
     context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
     page = context.new_page()
@@ -124,15 +126,13 @@ def new_page(browser, watch: Watch, width: int = 1400, height: int = 900):  # ty
     return page
 
 
-def settled(page, state: str = "done") -> None:  # type: ignore[no-untyped-def]
+def settled(page: Page, state: str = "done") -> None:
     """Wait until the page has shown its answer (done), its error, or nothing to run (idle)."""
     page.wait_for_selector(f"body[data-state={state}]")
 
 
-def run_query(page, base_url: str, tab_label: str, text: str) -> None:  # type: ignore[no-untyped-def]
+def run_query(page: Page, base_url: str, tab_label: str, text: str) -> None:
     """What a person does: open the page, pick the tab, type, press Enter."""
-    import re
-
     page.goto(base_url + "/")
     page.wait_for_selector("body[data-ready=true]")
     page.locator(".tabs label", has_text=tab_label).click()  # the radio itself is drawn by its label

@@ -34,7 +34,9 @@ function findings(data) {
   return h("ul", { class: "findings", "aria-label": "Findings" }, items);
 }
 
-function cellDetail(panel, data, ref, m) {
+function cellDetail(panel, data, ref, m, button) {
+  // The open cell is marked (aria-expanded, and drawn so) until another one is chosen.
+  for (const b of button.closest("table").querySelectorAll(".cell-btn")) b.setAttribute("aria-expanded", String(b === button));
   panel.replaceChildren(
     h("h4", {}, `E${m.element + 1} in ${refName(ref)}: ${m.status}`),
     h("p", { class: "element-text" }, data.elements[m.element]),
@@ -67,7 +69,9 @@ function matrix(data, panel) {
               type: "button",
               class: "cell-btn",
               "aria-label": `E${i + 1} in ${refName(ref)}: ${m.status}, similarity ${fmtScore(m.score)}. Show the quote.`,
-              onclick: () => cellDetail(panel, data, ref, m),
+              "aria-expanded": "false",
+              "aria-controls": "cell-detail",
+              onclick: (ev) => cellDetail(panel, data, ref, m, ev.currentTarget),
             }, h("span", { "aria-hidden": "true" }, `${MARK[m.status] || "?"} ${m.status} ${fmtScore(m.score)}`)));
         }),
       ))),
