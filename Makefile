@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INDEX_DIR ?= indexes/default
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test install dev index serve clean-index
+.PHONY: run test install dev browser screenshots index serve clean-index
 
 run: index serve
 
@@ -25,6 +25,18 @@ $(BIN)/.dev-installed: $(BIN)/.installed
 install: $(BIN)/.installed
 dev: $(BIN)/.dev-installed
 
+# The browser tests drive Debian's chromium (Playwright's own browser download is not
+# reachable here) and need a CJK font for the Chinese documents. Installed when missing;
+# as root (CI) directly, otherwise through sudo.
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@if [ ! -x $(CHROMIUM) ] || ! fc-list :lang=zh family 2>/dev/null | grep -q .; then \
+		echo "installing chromium and a CJK font for the browser tests"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-wqy-zenhei; \
+	fi
+
 # Always asks navsearch, which skips files whose bytes have not changed and chunks it has
 # already embedded (a few seconds when nothing changed), and refuses an index built with
 # another model or encoder backend with a message naming both (then: make clean-index).
@@ -34,8 +46,12 @@ index: $(BIN)/.installed
 serve: $(BIN)/.installed
 	NAVSEARCH_INDEX_DIR=$(INDEX_DIR) $(BIN)/navsearch serve
 
-test: $(BIN)/.dev-installed
+test: $(BIN)/.dev-installed browser
 	$(BIN)/python -m pytest -q
+
+# Refresh the committed screenshots of the web page (docs/screenshots/).
+screenshots: $(BIN)/.dev-installed browser
+	NAVSEARCH_SCREENSHOT_DIR=docs/screenshots $(BIN)/python -m pytest -q tests/test_web.py tests/test_web_access.py
 
 clean-index:
 	rm -rf $(INDEX_DIR)

@@ -1,13 +1,19 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from navsearch.embedding.fake import HashingEmbedder
 from navsearch.service import NavSearch
 from navsearch.settings import Settings
+
+if TYPE_CHECKING:  # the browser tests' imports stay out of the other tests' way
+    from playwright.sync_api import Browser, Page
+    from web_support import Watch
 
 DATA = Path(__file__).parent / "data"
 
@@ -56,3 +62,68 @@ def small_corpus(tmp_path: Path) -> Path:
 def fake_service(tmp_path: Path) -> NavSearch:
     settings = Settings(index_dir=tmp_path / "index", embedding={"model": "hashing-256"})
     return NavSearch(settings, embedder=HashingEmbedder(256))
+
+
+# --- the web page's browser tests (tests/test_web*.py): one index, server and browser a session
+
+
+@pytest.fixture(scope="session")
+def web_service(tmp_path_factory, real_embedder) -> NavSearch:
+    """The small real corpus indexed with the real model."""
+    from web_support import corpus
+
+    root = tmp_path_factory.mktemp("web")
+    service = NavSearch(Settings(index_dir=root / "index"), embedder=real_embedder)
+    report = service.ingest([corpus(DATA, root)], progress=False)
+    assert not report.failed, [f.error for f in report.failed]
+    return service
+
+
+@pytest.fixture(scope="session")
+def web_url(web_service: NavSearch) -> Iterator[str]:
+    """The real app (create_app) served by uvicorn on 127.0.0.1; its base URL."""
+    from web_support import serve
+
+    with serve(web_service) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator["Browser"]:
+    """Headless Chromium. If it cannot start the tests fail (never skip): CI must have it."""
+    from playwright.sync_api import sync_playwright
+
+    from web_support import launch
+
+    with sync_playwright() as pw:
+        b = launch(pw)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory) -> Path:
+    """Where the browser tests write screenshots: $NAVSEARCH_SCREENSHOT_DIR, else a temp dir."""
+    import os
+
+    out = Path(os.environ.get("NAVSEARCH_SCREENSHOT_DIR") or tmp_path_factory.mktemp("screenshots"))
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+@pytest.fixture()
+def watch() -> "Watch":
+    from web_support import Watch
+
+    return Watch(host="127.0.0.1")
+
+
+@pytest.fixture()
+def page(browser: "Browser", watch: "Watch") -> Iterator["Page"]:
+    """A watched page at 1,400 px; after the test: no console error, no outside request."""
+    from web_support import new_page
+
+    p = new_page(browser, watch)
+    yield p
+    p.context.close()
+    watch.check()

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
-from navsearch.api import problems
+from navsearch.api import apidocs, problems, web
 from navsearch.api.schemas import (
     AnswerOut,
     ChunkOut,
@@ -72,8 +72,12 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
         version="0.1.0",
         description="Semantic search over patents and policy documents, with exact citations.",
         lifespan=lifespan,
+        docs_url=None,  # served by apidocs with local assets: the CDN ones fail offline
+        redoc_url=None,
     )
     problems.install(app)
+    apidocs.install(app)
+    web.install(app, settings)
 
     @app.get("/health", response_model=HealthOut)
     def health(request: Request, ns: Service) -> HealthOut:
