@@ -53,3 +53,10 @@ class IndexMismatch(NavsearchError):
 class NotReady(NavsearchError):
     status = 503
     title = "Service not ready"
+
+
+class Conflict(NavsearchError):
+    """The request cannot run now because of other work (an ingest run in progress)."""
+
+    status = 409
+    title = "Conflict"

@@ -343,6 +343,22 @@ class Catalog:
                 con.execute("DELETE FROM failures WHERE path=?", (path,))
         return removed
 
+    # --- forget_document: for DELETE /documents (http-guard branch); self-contained ---------
+    def forget_document(self, doc_id: str) -> int:
+        """Remove one document of a file that holds others, in one transaction: the file's
+        record drops it and loses its hash, so the next ingest of the file re-reads it (and
+        the document returns while the file still holds it). The documents removed."""
+        with self._transaction() as con:
+            removed = 1 if con.execute("SELECT 1 FROM documents WHERE doc_id=?", (doc_id,)).fetchone() else 0
+            self._delete_document(con, doc_id)
+            for path, doc_ids in con.execute("SELECT path, doc_ids FROM files").fetchall():
+                ids = json.loads(doc_ids)
+                if doc_id in ids:
+                    ids.remove(doc_id)
+                    con.execute("UPDATE files SET doc_ids=?, sha256='' WHERE path=?", (json.dumps(ids), path))
+        return removed
+    # --- end forget_document ---------------------------------------------------------------
+
     def record_failure(self, path: str, step: str, error: str) -> None:
         """Remember why a file was rejected (shown by reports until it ingests cleanly)."""
         with self._transaction() as con:
