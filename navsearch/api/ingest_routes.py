@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from navsearch.api.auth import ADMIN, READ
 from navsearch.api.ingest_runs import IngestRunOut, RunRegistry
-from navsearch.api.problems import MEDIA_TYPE
+from navsearch.api.problems import MEDIA_TYPE, redactor
 from navsearch.api.uploads import FIELD, receive_upload
 from navsearch.errors import InvalidInput
 from navsearch.service import NavSearch
@@ -172,10 +172,11 @@ def ingest_router(settings: Settings, runs: RunRegistry) -> APIRouter:
     def start_run(request: Request, response: Response, body: IngestRunRequest) -> IngestRunOut:
         """Start indexing server-side folders in the background; follow it at the Location."""
         paths = allowed_paths(settings, body.paths)
+        redact = redactor(request)
         run = runs.start(
             service(request),
             paths,
-            body.paths or ["corpus"],
+            [redact(str(p)) for p in paths],
             prune=body.prune,
             started_by=getattr(request.state, "api_key", None),
             on_done=lambda: ready(request),

@@ -33,7 +33,7 @@ class FileError(BaseModel):
 class IngestRunOut(BaseModel):
     id: str
     state: Literal["running", "done", "failed"]
-    paths: list[str] = Field(description="What the run reads, as the request named it ('corpus' by default).")
+    paths: list[str] = Field(description="What the run reads, from its root: '<corpus_dir>/policy'.")
     prune: bool
     started_by: str | None = Field(description="Name of the API key that started it (None without keys).")
     created_at: str

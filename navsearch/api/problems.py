@@ -3,14 +3,14 @@
 Problem bodies never carry the server's filesystem paths: library messages name files
 and folders for the CLI's user, who owns them, but over HTTP a path tells a stranger how
 the server is laid out. ``Redactor`` replaces the configured folders by their setting's
-name (``<index_dir>``) and any other absolute path by ``<path>``, for every problem.
+name (``<index_dir>/vectors``) and any other absolute path by ``<path>``, in every problem
+(and in what else the API reports of the server: /health, ingest runs).
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -25,9 +25,9 @@ from navsearch.settings import PROJECT_ROOT, Settings
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("navsearch.api")
 
-# An absolute POSIX path: "/" at the start or after a space, quote or bracket (so "G06F1/16"
-# and "a/b" stay), then at least one more segment.
-_ABSOLUTE = re.compile(r"(?<![\w.~/-])/(?:[\w.@+~-]+/)*[\w.@+~-]+/?")
+# An absolute POSIX path: "/" at the start or after a space, quote or bracket (so "G06F1/16",
+# "a/b" and "<index_dir>/vectors" stay), then at least one more segment.
+_ABSOLUTE = re.compile(r"(?<![\w.~/>-])/(?:[\w.@+~-]+/)*[\w.@+~-]+/?")
 
 
 class Redactor:
@@ -53,14 +53,14 @@ class Redactor:
 
 
 def server_paths(settings: Settings) -> dict[str, Path]:
-    """The folders a problem may mention, by the setting (or place) they come from."""
+    """The configured folders, by their setting's name: a path inside one is shown from
+    there ("<corpus_dir>/policy"), which says where without saying where on the server."""
     return {
         "index_dir": settings.index_dir,
         "corpus_dir": settings.corpus_dir,
         "cache_dir": settings.embedding.cache_dir,
         "project": PROJECT_ROOT,
-        "tmp": Path(tempfile.gettempdir()),
-        "home": Path.home(),
+        **{f"ingest_roots[{i}]": root for i, root in enumerate(settings.api.ingest_roots)},
     }
 
 
