@@ -215,7 +215,7 @@ def test_keys_never_reach_logs_or_settings_dumps(index_dir: Path, caplog: pytest
             c.post("/search", json={"query": "pilot"}, headers={"Authorization": f"Bearer {key}"})
             c.delete(f"/documents/nope-{key[:3]}", headers={"X-API-Key": key})
     logged = "\n".join(r.getMessage() for r in caplog.records)
-    assert "refused DELETE /documents/nope-rea from testclient: key 'reader' has scope 'read'" in logged
+    assert "refused 'DELETE /documents/nope-rea' from testclient: key 'reader' has scope 'read'" in logged
     assert "an invalid API key" in logged
     dumps = [logged, repr(settings), str(settings), settings.model_dump_json()]
     for secret in (READ_KEY, ADMIN_KEY, WRONG_KEY):

@@ -211,7 +211,7 @@ class AuthMiddleware:
         entry = self.keyring.identify(presented) if presented else None
         if entry is None:
             reason = "no API key" if not presented else "an invalid API key"
-            log.warning("refused %s from %s: %s", where, client, reason)
+            log.warning("refused %r from %s: %s", where, client, reason)
             detail = (
                 f"this route needs an API key with scope {needed or 'admin'!r}: send 'Authorization: Bearer <key>'"
                 if not presented
@@ -221,7 +221,7 @@ class AuthMiddleware:
             await self._refuse(scope, receive, send, 401, "Unauthorized", detail, {"WWW-Authenticate": challenge})
             return
         if not needed or RANK[entry.scope] < RANK[needed]:
-            log.warning("refused %s from %s: key %r has scope %r", where, client, entry.name, entry.scope)
+            log.warning("refused %r from %s: key %r has scope %r", where, client, entry.name, entry.scope)
             detail = (
                 f"key {entry.name!r} has scope {entry.scope!r}; this route needs {needed!r}"
                 if needed
@@ -229,7 +229,7 @@ class AuthMiddleware:
             )
             await self._refuse(scope, receive, send, 403, "Forbidden", detail, {})
             return
-        log.debug("%s by key %r", where, entry.name)
+        log.debug("%r by key %r", where, entry.name)
         scope.setdefault("state", {})["api_key"] = entry.name  # request.state.api_key, for records
         await self.app(scope, receive, send)
 

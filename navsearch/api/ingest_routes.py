@@ -88,11 +88,17 @@ def allowed_paths(settings: Settings, given: list[str]) -> list[FsPath]:
         return [settings.corpus_dir]
     out = []
     for text in given:
-        candidate = (settings.corpus_dir / text).resolve()  # an absolute text replaces corpus_dir
-        if not any(candidate.is_relative_to(root) for root in roots):
-            raise InvalidInput(f"path {text!r} is outside the folders ingest runs may read (corpus_dir, api.ingest_roots)")
-        if not candidate.exists():
-            raise InvalidInput(f"path {text!r} does not exist")
+        shown = repr(text) if len(text) <= 200 else repr(text[:200]) + "..."
+        try:
+            candidate = (settings.corpus_dir / text).resolve()  # an absolute text replaces corpus_dir
+            inside = any(candidate.is_relative_to(root) for root in roots)
+            exists = inside and candidate.exists()
+        except (OSError, ValueError) as exc:  # a NUL byte, a name too long for the filesystem
+            raise InvalidInput(f"path {shown} cannot be a file name here: {type(exc).__name__}") from None
+        if not inside:
+            raise InvalidInput(f"path {shown} is outside the folders ingest runs may read (corpus_dir, api.ingest_roots)")
+        if not exists:
+            raise InvalidInput(f"path {shown} does not exist")
         out.append(candidate)
     return out
 
