@@ -44,6 +44,7 @@ log = logging.getLogger("navsearch.api.auth")
 OPEN_PATHS: frozenset[str] = frozenset({"/health", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 RANK = {"read": 1, "admin": 2}  # a key may call routes of its scope and below
 MAX_KEY_CHARS = 4096
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,8 @@ def install(app: FastAPI, settings: Settings, upload_paths: Iterable[tuple[str, 
     keyring = Keyring.from_settings(api)
     if keyring.enabled:
         log.info("API keys: %s", ", ".join(f"{e.name} ({e.scope})" for e in keyring.entries))
+    elif api.host not in LOOPBACK:
+        log.warning("serving on %s without API keys: whoever reaches it may change the corpus", api.host)
     # add_middleware puts each in front of the ones added before it.
     app.add_middleware(AuthMiddleware, router=app.router, keyring=keyring)  # type: ignore[arg-type]
     upload = (api.max_upload_bytes + MULTIPART_OVERHEAD, f"api.max_upload_bytes ({api.max_upload_bytes} bytes)")

@@ -343,21 +343,19 @@ class Catalog:
                 con.execute("DELETE FROM failures WHERE path=?", (path,))
         return removed
 
-    # --- forget_document: for DELETE /documents (http-guard branch); self-contained ---------
+    # --- forget_document (http-guard branch: DELETE /documents) --------------------------
     def forget_document(self, doc_id: str) -> int:
-        """Remove one document of a file that holds others, in one transaction: the file's
-        record drops it and loses its hash, so the next ingest of the file re-reads it (and
-        the document returns while the file still holds it). The documents removed."""
+        """Remove one document of a file that holds others, in one transaction; the file's
+        record drops it and loses its hash, so the next ingest re-reads the file. Removed: 0|1."""
         with self._transaction() as con:
-            removed = 1 if con.execute("SELECT 1 FROM documents WHERE doc_id=?", (doc_id,)).fetchone() else 0
+            found = con.execute("SELECT 1 FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
             self._delete_document(con, doc_id)
-            for path, doc_ids in con.execute("SELECT path, doc_ids FROM files").fetchall():
-                ids = json.loads(doc_ids)
-                if doc_id in ids:
-                    ids.remove(doc_id)
-                    con.execute("UPDATE files SET doc_ids=?, sha256='' WHERE path=?", (json.dumps(ids), path))
-        return removed
-    # --- end forget_document ---------------------------------------------------------------
+            for path, ids in con.execute("SELECT path, doc_ids FROM files").fetchall():
+                if doc_id in (kept := json.loads(ids)):
+                    kept.remove(doc_id)
+                    con.execute("UPDATE files SET doc_ids=?, sha256='' WHERE path=?", (json.dumps(kept), path))
+        return 1 if found else 0
+    # --- end forget_document --------------------------------------------------------------
 
     def record_failure(self, path: str, step: str, error: str) -> None:
         """Remember why a file was rejected (shown by reports until it ingests cleanly)."""
