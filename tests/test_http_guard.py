@@ -184,3 +184,30 @@ def test_upload_then_delete_a_document(tmp_path: Path) -> None:
         gone = c.delete("/documents/sipo-2013-27", headers=admin)
         assert gone.status_code == 200, gone.text
         assert c.get("/documents/sipo-2013-27", headers=admin).status_code == 404
+
+
+def test_real_server_stops_a_chunked_body_and_checks_the_host(tmp_path: Path) -> None:
+    """The same over a socket: `navsearch serve` (uvicorn) answers 413 to a chunked body
+    past the limit and to one too long for its Content-Length, 400 to a foreign Host, and
+    goes on serving."""
+    import httpx
+
+    from benchmarks.load import READ_KEY as LOAD_KEY
+    from benchmarks.load import build_corpus, free_port, server, server_env
+
+    corpus, extra = build_corpus(tmp_path, ingest_files=[])
+    env = {**server_env(tmp_path / "index", corpus, extra, free_port()), "NAVSEARCH_EMBEDDING__BACKEND": "hashing"}
+    NavSearch(_settings(tmp_path / "index")).ingest([corpus], progress=False)
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"query": "'
+        for _ in range(BIG // 65536):
+            yield b"x" * 65536
+        yield b'"}'
+
+    headers = {"Authorization": f"Bearer {LOAD_KEY}", "content-type": "application/json"}
+    with server(env, tmp_path / "server.log") as base:
+        _is_problem(httpx.post(f"{base}/search", content=chunks(), headers=headers, timeout=30), 413)
+        _is_problem(httpx.post(f"{base}/search", content=b"x" * BIG, headers=headers, timeout=30), 413)
+        _is_problem(httpx.get(f"{base}/health", headers={"host": "rebind.attacker.example"}), 400)
+        assert httpx.post(f"{base}/search", json={"query": "pilot"}, headers=headers, timeout=30).status_code == 200
