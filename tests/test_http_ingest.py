@@ -89,6 +89,8 @@ def test_upload_limits_and_refusals_leave_no_file(tmp_path: Path, corpus: Path) 
     with TestClient(create_app(_settings(tmp_path, corpus, max_upload_bytes=4096))) as c:
         big = _upload(c, "big.txt", b"x" * 20_000)
         assert big.status_code == 413 and big.headers["content-type"] == "application/problem+json"
+        huge = _upload(c, "huge.txt", b"x" * 200_000)  # past the body limit (file limit + multipart room)
+        assert huge.status_code == 413 and "api.max_upload_bytes" in huge.json()["detail"]
         over = _upload(c, "over.txt", b"x" * 4097)  # within the body's multipart room, over the file limit
         assert over.status_code == 413 and "api.max_upload_bytes" in over.json()["detail"]
         bad = _upload(c, "x.exe", b"MZ not a document")
