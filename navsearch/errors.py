@@ -60,3 +60,10 @@ class CatalogDamaged(NavsearchError):
 
     status = 503
     title = "Catalog damaged"
+
+
+class Conflict(NavsearchError):
+    """The request cannot run now because of other work (an ingest run in progress)."""
+
+    status = 409
+    title = "Conflict"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -14,10 +14,11 @@ from navsearch.chunking.chunker import Chunker
 from navsearch.citations import PassageContext, passage_context
 from navsearch.embedding.base import Embedder
 from navsearch.embedding.registry import make_embedder
-from navsearch.errors import IndexMismatch, InvalidInput, NotReady
+from navsearch.errors import IndexMismatch, InvalidInput, NavsearchError, NotFound, NotReady
 from navsearch.eval.runner import format_table as eval_table  # the facade's table of evaluate()'s results
 from navsearch.filters import build_filters
-from navsearch.indexer import Indexer, IngestReport
+from navsearch.indexer import FileReport, Indexer, IngestReport
+from navsearch.ingest.registry import iter_files
 from navsearch.report import DocumentReport, document_report
 from navsearch.retrieval.searcher import Searcher, SearchResult
 from navsearch.settings import Settings
@@ -61,6 +62,39 @@ class IndexInfo:
 
 
 EVAL_MODES: tuple[str, ...] = (*MODES, "prior-art")  # what `navsearch eval --mode` ranks with
+UPLOADS = "uploads"  # folder of the index folder that holds files sent over HTTP
+OnFile = Callable[[FileReport], None]
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """What ``NavSearch.delete_document`` removed."""
+
+    doc_id: str
+    source: str  # the file the document came from
+    uploaded: bool  # the file was sent over HTTP (and is deleted with its last document)
+    documents_removed: int
+    generation: int  # the generation published without the document
+
+
+class _ReportingIndexer(Indexer):
+    """An Indexer that reports each file as it is done (live progress of an HTTP ingest
+    run). The indexer has no hook for it, and indexer.py is being changed elsewhere, so
+    this wraps its per-file step; tests/test_http_ingest.py fails if the step is renamed."""
+
+    def __init__(self, *args: Any, on_file: OnFile) -> None:
+        super().__init__(*args)
+        self._on_file = on_file
+
+    def _ingest_file(self, *args: Any, **kwargs: Any) -> FileReport:
+        source = kwargs.get("source", args[1] if len(args) > 1 else "")
+        try:
+            out = super()._ingest_file(*args, **kwargs)
+        except NavsearchError as exc:
+            self._on_file(FileReport(str(source), "failed", error=str(exc)))
+            raise
+        self._on_file(out)
+        return out
 
 
 class NavSearch:
@@ -75,6 +109,9 @@ class NavSearch:
         self.settings = settings
         self._embedder = embedder
         self._lock = threading.Lock()
+        # One writer at a time in this process: ingests, deletions and repairs each end by
+        # publishing a generation, and two publishing at once would race for its number.
+        self._write_lock = threading.Lock()
         self._searcher: Searcher | None = None
         # The published generation the loaded searcher was loaded for: when that one was
         # damaged and an older one serves, it is not reloaded on every search.
@@ -107,11 +144,80 @@ class NavSearch:
     def indexer(self) -> Indexer:
         return Indexer(self.catalog, self.embedder, self.chunker(), self.index_store())
 
-    def ingest(self, paths: Sequence[Path], *, prune: bool = False, progress: bool = True) -> IngestReport:
-        report = self.indexer().ingest(paths, prune=prune, progress=progress)
+    @property
+    def uploads_dir(self) -> Path:
+        """Where files sent over HTTP are kept (one folder per content hash)."""
+        return self.settings.index_dir / UPLOADS
+
+    def ingest(
+        self, paths: Sequence[Path], *, prune: bool = False, progress: bool = True, on_file: OnFile | None = None
+    ) -> IngestReport:
+        """Index files and folders; returns when their documents are committed and the new
+        generation is published. ``on_file`` is called after each file."""
+        with self._write_lock:
+            if on_file is None:
+                indexer = self.indexer()
+            else:
+                indexer = _ReportingIndexer(
+                    self.catalog, self.embedder, self.chunker(), self.index_store(), on_file=on_file
+                )
+            report = indexer.ingest(paths, prune=prune, progress=progress)
+        self._forget_searcher()
+        return report
+
+    @staticmethod
+    def count_files(paths: Sequence[Path]) -> int:
+        """How many files an ingest of ``paths`` reads (for progress)."""
+        return sum(1 for _ in iter_files(list(paths)))
+
+    def documents_of(self, source: str) -> tuple[str, ...]:
+        """The documents an ingested file gave (its source as the ingest report names it)."""
+        record = self.catalog.file_record(source)
+        return record.doc_ids if record else ()
+
+    def delete_document(self, doc_id: str) -> Deletion:
+        """Remove a document and publish a generation without it. Its file's record goes
+        with it when it was the file's only document, otherwise the record forgets it and
+        is marked for re-reading; so a document whose file is still in an ingested folder
+        returns at the next ingest of that folder. An uploaded file is deleted with its
+        last document."""
+        with self._write_lock:
+            state = self.catalog.document_state(doc_id)
+            if state is None:
+                raise NotFound(f"no document with id {doc_id!r}")
+            uploaded = self._uploaded_file(state.source)
+            if set(self.documents_of(state.source)) == {doc_id}:
+                removed = self.catalog.remove_files([state.source])
+            else:
+                removed = self.catalog.forget_document(doc_id)
+            if uploaded is not None and not self.documents_of(state.source):
+                uploaded.unlink(missing_ok=True)
+                if uploaded.parent != self.uploads_dir and not any(uploaded.parent.iterdir()):
+                    uploaded.parent.rmdir()
+            manifest = self.indexer().publish()
+        self._forget_searcher()
+        return Deletion(doc_id, state.source, uploaded is not None, removed, manifest.generation)
+
+    def _uploaded_file(self, source: str) -> Path | None:
+        """The file under uploads_dir a source names (``.../<sha256>/<name>``), if any."""
+        parts = Path(source).parts
+        if len(parts) < 2:
+            return None
+        path = self.uploads_dir / parts[-2] / parts[-1]
+        return path if path.is_file() else None
+
+    def repair_index(self) -> Manifest:
+        """Publish a new generation built from the catalog (the source of truth): mends a
+        missing, stale or damaged index."""
+        with self._write_lock:
+            self.catalog.check_model(self.embedder.model_id, self.embedder.dimension)
+            manifest = self.indexer().publish()
+        self._forget_searcher()
+        return manifest
+
+    def _forget_searcher(self) -> None:
         with self._lock:
             self._searcher = None  # next search loads the new generation
-        return report
 
     def index_problem(self) -> str | None:
         """Why the published generation cannot serve as it is (none, unreadable, damaged,

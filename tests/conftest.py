@@ -18,6 +18,14 @@ if TYPE_CHECKING:  # the browser tests' imports stay out of the other tests' way
 DATA = Path(__file__).parent / "data"
 
 
+@pytest.fixture(autouse=True)
+def _test_client_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Starlette's TestClient sends ``Host: testserver``; the HTTP app answers only the
+    hosts of api.allowed_hosts (loopback names by default), so tests add that one name.
+    tests/test_http_guard.py checks the default list itself."""
+    monkeypatch.setenv("NAVSEARCH_API__ALLOWED_HOSTS", '["localhost", "127.0.0.1", "[::1]", "testserver"]')
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     return DATA

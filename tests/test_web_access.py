@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import statistics
 import time
 from pathlib import Path
@@ -16,9 +17,11 @@ from pathlib import Path
 import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, Page, expect
 
-from web_support import Watch, new_page, run_query, settled
+from navsearch.service import NavSearch
+from navsearch.settings import Settings
+from web_support import Watch, new_page, run_query, serve, settled
 
 pytestmark = pytest.mark.slow
 BATTERY_IDEA = "a notebook computer whose battery pack detaches at the hinge"
@@ -114,60 +117,66 @@ def test_api_docs_render_with_every_outside_request_blocked(page: Page, watch: W
     assert not watch.external
 
 
-def test_access_keys_are_asked_for_kept_and_sent(browser: Browser, watch: Watch, web_url: str) -> None:
-    """The API does not check keys yet, so its answers are simulated here: /search says 401
-    until a Bearer key comes, and /auth/whoami tells the scopes of each key."""
+def test_access_keys_are_asked_for_kept_and_sent(
+    browser: Browser, watch: Watch, web_service: NavSearch, tmp_path: Path
+) -> None:
+    """With API keys switched on: the page asks for a key once, keeps it for the tab,
+    sends it as a Bearer header, and shows admin actions (upload, delete) to an admin key
+    only; an upload through the page is indexed and searchable."""
+    index = tmp_path / "index"
+    shutil.copytree(web_service.settings.index_dir, index)  # its own copy: the upload changes it
+    keys = [{"name": "reader", "scope": "read", "key": "reader-key-0123456789"},
+            {"name": "admin", "scope": "admin", "key": "admin-key-0123456789"}]
+    keyed = NavSearch(Settings(index_dir=index, api={"keys": keys}), embedder=web_service.embedder)
     page = new_page(browser, watch)
-    keys = {"reader-key": ["read"], "admin-key": ["read", "admin"]}
     sent: list[str | None] = []
-
-    def search(route: Route) -> None:
-        auth = route.request.headers.get("authorization")
-        sent.append(auth)
-        if auth and auth.removeprefix("Bearer ") in keys:
-            route.continue_()
-        else:
-            body = {"type": "about:blank", "title": "Unauthorized", "status": 401, "detail": "an API key is needed"}
-            route.fulfill(status=401, content_type="application/problem+json", body=json.dumps(body))
-
-    def whoami(route: Route) -> None:
-        key = (route.request.headers.get("authorization") or "").removeprefix("Bearer ")
-        route.fulfill(status=200, content_type="application/json", body=json.dumps({"scopes": keys.get(key, [])}))
-
+    page.on("request", lambda r: sent.append(r.headers.get("authorization")) if r.url.endswith("/search") else None)
     watch.expected_statuses.add(401)
-    try:
-        page.route("**/search", search)
-        page.route("**/auth/whoami", whoami)
-        page.goto(web_url + "/?q=battery")
-        dialog = page.get_by_role("dialog", name="Access key")
-        expect(dialog).to_be_visible()
-        dialog.get_by_label("Key").fill("reader-key")
-        dialog.get_by_role("button", name="Use this key").click()
-        settled(page)
-        assert sent[0] is None and sent[-1] == "Bearer reader-key"
-        expect(page.locator("#session")).to_be_visible()
-        expect(page.get_by_role("heading", name="Admin")).to_be_hidden()  # a read key: no admin actions
-        # Kept for the tab's session: the next search does not ask again.
-        page.reload()
-        settled(page)
-        assert sent[-1] == "Bearer reader-key" and not dialog.is_visible()
-        page.goto(web_url + "/?doc=US8930553B2")
-        settled(page)
-        expect(page.get_by_role("button", name="Delete this document")).to_have_count(0)
-        # Forget it; an admin key brings the admin actions.
-        page.get_by_role("button", name="Forget key").click()
-        page.goto(web_url + "/?q=battery")
-        expect(dialog).to_be_visible()
-        dialog.get_by_label("Key").fill("admin-key")
-        dialog.get_by_role("button", name="Use this key").click()
-        settled(page)
-        expect(page.get_by_role("heading", name="Admin")).to_be_visible()
-        expect(page.get_by_label("Add documents to the index")).to_be_visible()
-        page.goto(web_url + "/?doc=US8930553B2")
-        settled(page)
-        expect(page.get_by_role("button", name="Delete this document")).to_be_visible()
-    finally:
-        page.context.close()
+    with serve(keyed) as url:
+        try:
+            page.goto(url + "/?q=battery")
+            dialog = page.get_by_role("dialog", name="Access key")
+            expect(dialog).to_be_visible()
+            dialog.get_by_label("Key").fill("reader-key-0123456789")
+            dialog.get_by_role("button", name="Use this key").click()
+            settled(page)
+            assert sent[0] is None and sent[-1] == "Bearer reader-key-0123456789"
+            expect(page.locator(".hit").first).to_be_visible()  # the real API answered with the key
+            expect(page.locator("#session")).to_be_visible()
+            expect(page.get_by_role("heading", name="Admin")).to_be_hidden()  # a read key: no admin actions
+            # Kept for the tab's session: the next search does not ask again.
+            page.reload()
+            settled(page)
+            assert sent[-1] == "Bearer reader-key-0123456789" and not dialog.is_visible()
+            page.goto(url + "/?doc=US8930553B2")
+            settled(page)
+            expect(page.get_by_role("button", name="Delete this document")).to_have_count(0)
+            # Forget it; an admin key brings the admin actions, and they work.
+            page.get_by_role("button", name="Forget key").click()
+            page.goto(url + "/?q=battery")
+            expect(dialog).to_be_visible()
+            dialog.get_by_label("Key").fill("admin-key-0123456789")
+            dialog.get_by_role("button", name="Use this key").click()
+            settled(page)
+            expect(page.get_by_role("heading", name="Admin")).to_be_visible()
+            upload = tmp_path / "lamp.jsonl"
+            upload.write_text(json.dumps({
+                "publication_number": "US9999001", "title": "Zebra crossing lamp",
+                "abstract": "A zebra crossing lamp flashes amber when a pedestrian steps onto the crossing.",
+                "ipc": ["F21S8/08"], "publication_date": "2015-03-03", "application_date": "2013-01-02",
+                "assignee": "Lamp Works", "family": [],
+            }))
+            page.get_by_label("Add documents to the index").set_input_files(str(upload))
+            page.get_by_role("button", name="Upload").click()
+            expect(page.locator("#status")).to_contain_text("US9999001", timeout=60_000)
+            hits = httpx.post(url + "/search", json={"query": "zebra crossing lamp", "k": 1},
+                              headers={"Authorization": "Bearer reader-key-0123456789"}, timeout=60).json()["hits"]
+            assert hits[0]["doc_id"] == "US9999001"
+            page.goto(url + "/?doc=US8930553B2")
+            settled(page)
+            expect(page.get_by_role("button", name="Delete this document")).to_be_visible()
+        finally:
+            page.context.close()
     watch.check()
 
 

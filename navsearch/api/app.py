@@ -15,7 +15,10 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
-from navsearch.api import apidocs, problems, web
+from navsearch.api import apidocs, auth, problems, web
+from navsearch.api.auth import READ
+from navsearch.api.ingest_routes import ingest_router
+from navsearch.api.ingest_runs import RunRegistry
 from navsearch.api.schemas import (
     AnswerOut,
     ChunkOut,
@@ -75,9 +78,13 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
         docs_url=None,  # served by apidocs with local assets: the CDN ones fail offline
         redoc_url=None,
     )
-    problems.install(app)
+    problems.install(app, settings)
+    app.state.ingest_runs = RunRegistry(app.state.redact)
+    app.include_router(ingest_router(settings, app.state.ingest_runs))
+    app.include_router(auth.whoami_router(settings))
     apidocs.install(app)
     web.install(app, settings)
+    auth.install(app, settings, upload_paths=[("POST", "/documents")])
 
     @app.get("/health", response_model=HealthOut)
     def health(request: Request, ns: Service) -> HealthOut:
@@ -89,11 +96,12 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
             model=info.model,
             generation=info.generation,
             counts=info.counts,
-            detail=request.app.state.startup_error or (None if ready else "no current index: run `navsearch ingest`"),
-            degraded=info.degraded,
+            detail=problems.redactor(request)(request.app.state.startup_error or "")
+            or (None if ready else "no current index: run `navsearch ingest`"),
+            degraded=problems.redactor(request)(info.degraded or "") or None,
         )
 
-    @app.post("/search", response_model=SearchResponse, responses={422: PROBLEM, 503: PROBLEM})
+    @app.post("/search", response_model=SearchResponse, responses={422: PROBLEM, 503: PROBLEM}, dependencies=[READ])
     def search(body: SearchRequest, ns: Service) -> SearchResponse:  # type: ignore[valid-type]
         filters = ns.filters(
             doc_types=body.doc_types,
@@ -117,7 +125,7 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
             hits=[HitOut.model_validate(asdict(h)) for h in result.hits],
         )
 
-    @app.get("/documents/{doc_id}", response_model=DocumentOut, responses={404: PROBLEM})
+    @app.get("/documents/{doc_id}", response_model=DocumentOut, responses={404: PROBLEM}, dependencies=[READ])
     def document(
         ns: Service,
         doc_id: Annotated[str, Path(min_length=1, max_length=200)],
@@ -139,6 +147,7 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
         "/prior-art",
         response_model=PriorArtOut,
         responses={200: {"content": {"text/csv": {}}}, 422: PROBLEM, 503: PROBLEM},
+        dependencies=[READ],
     )
     def prior_art(body: PriorArtRequest, ns: Service) -> Any:  # type: ignore[valid-type]
         """Prior art per patent family, each idea element mapped to a verified quote of each
@@ -166,6 +175,7 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
         "/ask",
         response_model=AnswerOut,
         responses={200: {"content": {"text/event-stream": {}}}, 422: PROBLEM, 503: PROBLEM},
+        dependencies=[READ],
     )
     def ask(body: AskRequest, ns: Service) -> Any:  # type: ignore[valid-type]
         """An answer quoted verbatim from the corpus with exact citations, or a refusal with
@@ -188,11 +198,13 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
 
         return StreamingResponse(sse(), media_type="text/event-stream")
 
-    @app.get("/documents/{doc_id}/report", response_model=ReportOut, responses={404: PROBLEM})
+    @app.get("/documents/{doc_id}/report", response_model=ReportOut, responses={404: PROBLEM}, dependencies=[READ])
     def report(ns: Service, doc_id: Annotated[str, Path(min_length=1, max_length=200)]) -> ReportOut:
         return ReportOut.model_validate(asdict(ns.report(doc_id)))
 
-    @app.get("/documents/{doc_id}/context", response_model=ContextOut, responses={404: PROBLEM, 422: PROBLEM})
+    @app.get(
+        "/documents/{doc_id}/context", response_model=ContextOut, responses={404: PROBLEM, 422: PROBLEM}, dependencies=[READ]
+    )
     def context(
         ns: Service,
         doc_id: Annotated[str, Path(min_length=1, max_length=200)],
@@ -207,7 +219,7 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
     ) -> ContextOut:
         return ContextOut.model_validate(asdict(ns.context(doc_id, start, end, window, generation)))
 
-    @app.get("/ingest/failures", response_model=list[FailureOut])
+    @app.get("/ingest/failures", response_model=list[FailureOut], dependencies=[READ])
     def failures(ns: Service) -> list[FailureOut]:
         return [FailureOut.model_validate(asdict(f)) for f in ns.failures()]
 

@@ -128,8 +128,12 @@ class Workbench:
         cutoff_field: DateField,
         ipc: tuple[str, ...],
         jurisdictions: tuple[str, ...],
-    ) -> Filters:
-        # Prior art must be dated strictly before the priority date.
+    ) -> Filters | None:
+        """Prior art must be dated strictly before the priority date. None when nothing can
+        be: 0001-01-01 is the first day a date can name, so no reference precedes it (the
+        search is valid and finds nothing, as it would for 0001-01-02)."""
+        if priority_date == date.min:
+            return None
         return Filters(
             doc_types=("patent",),
             date_field=cutoff_field,
@@ -242,7 +246,7 @@ class Workbench:
             raise InvalidInput(f"policy_k must be between 0 and {self.settings.max_policy_k}; got {policy_k}")
         parts = self.elements_for(idea, elements)
         filters = self.filters_for(priority_date, cutoff_field, ipc, jurisdictions)
-        families = self.rank_families(idea, filters, k)
+        families = self.rank_families(idea, filters, k) if filters else []
         matches = self.map_elements(parts, [h.doc_id for h, _, _ in families])
         metas = self.catalog.documents_meta(h.doc_id for h, _, _ in families)
         refs = tuple(
@@ -272,7 +276,9 @@ class Workbench:
             else []
         )
         notes = []
-        if priority_date:
+        if filters is None:
+            notes.append(f"no reference can be dated before {date.min.isoformat()}: nothing was searched")
+        elif priority_date:
             notes.append(
                 f"references dated on or after {priority_date.isoformat()} ({cutoff_field} date) are excluded, "
                 f"and so are references without a {cutoff_field} date"

@@ -262,6 +262,17 @@ class Catalog:
                 con.execute("DELETE FROM failures WHERE path=?", (path,))
         return removed
 
+    def forget_document(self, doc_id: str) -> int:
+        """Remove one document of a file that holds others, in one transaction; the file's
+        record drops it and loses its hash, so the next ingest re-reads the file. Removed: 0|1."""
+        with self._transaction() as con:
+            removed = self._retire_document(con, doc_id)
+            for path, ids in con.execute("SELECT path, doc_ids FROM files").fetchall():
+                if doc_id in (kept := json.loads(ids)):
+                    kept.remove(doc_id)
+                    con.execute("UPDATE files SET doc_ids=?, sha256='' WHERE path=?", (json.dumps(kept), path))
+        return removed
+
     def record_failure(self, path: str, step: str, error: str) -> None:
         """Remember why a file was rejected (shown by reports until it ingests cleanly)."""
         with self._transaction() as con:

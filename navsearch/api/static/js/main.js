@@ -211,11 +211,16 @@ document.getElementById("upload-form").addEventListener("submit", async (ev) => 
   ev.preventDefault();
   const files = document.getElementById("upload-file").files;
   if (!files.length) return;
-  const data = new FormData();
-  for (const f of files) data.append("files", f);
+  // POST /documents takes one file a request; each answers once it is committed and searchable.
   try {
-    await call("POST", "/ingest", data);
-    statusBox.textContent = `${files.length} file(s) sent for indexing.`;
+    const indexed = [];
+    for (const f of files) {
+      const data = new FormData();
+      data.append("file", f);
+      const record = await (await call("POST", "/documents", data)).json();
+      indexed.push(...record.doc_ids);
+    }
+    statusBox.textContent = `${files.length} file(s) indexed: ${indexed.join(", ") || "no documents"}.`;
   } catch (err) {
     showError(err);
   }
