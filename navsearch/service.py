@@ -87,10 +87,20 @@ class NavSearch:
         return Chunker(self.embedder.count_tokens, max_tokens, overlap)
 
     def indexer(self) -> Indexer:
-        return Indexer(self.catalog, self.embedder, self.chunker(), self.index_store())
+        return Indexer(self.catalog, self.embedder, self.chunker(), self.index_store(), self.settings.ingest)
 
-    def ingest(self, paths: Sequence[Path], *, prune: bool = False, progress: bool = True) -> IngestReport:
-        report = self.indexer().ingest(paths, prune=prune, progress=progress)
+    def ingest(
+        self,
+        paths: Sequence[Path],
+        *,
+        prune: bool = False,
+        progress: bool = True,
+        dry_run: bool = False,
+        allow_shrink: bool = False,
+    ) -> IngestReport:
+        report = self.indexer().ingest(
+            paths, prune=prune, progress=progress, dry_run=dry_run, allow_shrink=allow_shrink
+        )
         with self._lock:
             self._searcher = None  # next search loads the new generation
         return report
