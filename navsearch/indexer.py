@@ -81,10 +81,13 @@ def sha256_file(path: Path) -> str:
 
 
 def located(path: Path) -> Path:
-    """Where a path the user gave lies: its folder resolved, its own name kept (a symlink
-    in a corpus is named by where it sits, not by where it points)."""
+    """Where a path the user gave lies: a folder resolved; a file's folder resolved and
+    its own name kept (a symlinked file is named by where it sits, as it is when found
+    in its folder)."""
+    if path.is_dir():
+        return path.resolve()
     absolute = Path(os.path.abspath(path))
-    return absolute.parent.resolve() / absolute.name if absolute.name else absolute
+    return absolute.parent.resolve() / absolute.name
 
 
 class Indexer:
