@@ -319,8 +319,9 @@ class Indexer:
             where = root.location(source)
             if where not in seen and any(where == f or where.is_relative_to(f) for f in folders):
                 gone.append(source)
+        removed = "would be removed (dry run)" if dry_run else "removed"
         for source in gone:
-            log.info("%s: gone from the corpus, %d document(s) removed", source, len(stored.get(source, [])))
+            log.info("%s: gone from the corpus, %d document(s) %s", source, len(stored.get(source, [])), removed)
         if dry_run:
             return gone, sum(len(stored.get(s, [])) for s in gone)
         return gone, self.catalog.remove_files(gone)
