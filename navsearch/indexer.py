@@ -151,6 +151,8 @@ class Indexer:
         if prune:
             folders = [located(p) for p in paths if Path(p).is_dir()]
             report.pruned, report.documents_pruned = self._prune(folders, {loc for _, loc in found}, roots, dry_run)
+        if not dry_run and self.ledger.pending_count():
+            self.ledger.clear_committed()
         manifest = self.store.current()
         if dry_run:
             report.generation = manifest.generation if manifest else None

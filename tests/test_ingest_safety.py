@@ -418,3 +418,7 @@ def test_a_killed_ingest_resumes_without_re_embedding(tmp_path: Path, real_embed
     assert report.embedded == total - kept < total
     assert ns.catalog.counts()["documents"] == 150 and ns.info().vectors == total
     assert _pending(index / "catalog.sqlite") == 0
+    # Kept vectors of a file committed by a run stopped before clearing them go at the next run.
+    ns.catalog.con.execute("INSERT INTO pending_vectors SELECT chunk_id, vector FROM chunks LIMIT 3")
+    ns.ingest([path], progress=False)
+    assert _pending(index / "catalog.sqlite") == 0

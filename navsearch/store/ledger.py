@@ -24,7 +24,8 @@ minutes to embed, so its vectors are kept here batch by batch, each batch in its
 transaction: a killed ingest loses at most one batch, and the next run finds the rest
 (``pending_vectors``) instead of embedding them again. Rows are cleared once the file is
 committed; any left behind (a crash in between) are still valid, since a chunk id hashes
-what is embedded and the catalog refuses a second model.
+what is embedded and the catalog refuses a second model, and the next ingest clears those
+whose chunks are stored.
 
 Kept apart from ``catalog.py`` (which owns documents and chunks) and written through the
 catalog's connection and write lock.
@@ -164,6 +165,12 @@ class IngestLedger:
             for i in range(0, len(ids), IN_BATCH):
                 part = ids[i : i + IN_BATCH]
                 con.execute(f"DELETE FROM pending_vectors WHERE chunk_id IN ({','.join('?' * len(part))})", part)
+
+    def clear_committed(self) -> None:
+        """Forget kept vectors whose chunks are stored: left behind when a run stopped
+        between committing a file and clearing its kept vectors."""
+        with self.catalog._transaction() as con:
+            con.execute("DELETE FROM pending_vectors WHERE chunk_id IN (SELECT chunk_id FROM chunks)")
 
     def pending_count(self) -> int:
         return int(self.catalog.con.execute("SELECT count(*) FROM pending_vectors").fetchone()[0])
