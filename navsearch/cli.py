@@ -84,22 +84,50 @@ def _print_hits(hits: list[Hit]) -> None:
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
-    prune: Annotated[bool, typer.Option(help="Remove documents of files no longer under the folders.")] = False,
+    prune: Annotated[
+        bool,
+        typer.Option(help="Remove documents of files gone from the folders given (refused for an empty or missing folder)."),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would be added, changed, removed and pruned; write nothing.")
+    ] = False,
+    allow_shrink: Annotated[
+        bool,
+        typer.Option(
+            "--allow-shrink",
+            help="Let a file that lost more than NAVSEARCH_INGEST__MAX_SHRINK_SHARE of its documents remove them.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
     """Parse, chunk and embed documents into the index; unchanged ones cost nothing."""
-    report = _service().ingest(paths, prune=prune, progress=not quiet)
+    report = _service().ingest(paths, prune=prune, progress=not quiet, dry_run=dry_run, allow_shrink=allow_shrink)
+    if report.dry_run:
+        typer.echo("dry run: nothing was written")
     for f in report.files:
         line = f"{f.status:9} {f.path}: {f.documents} document(s)"
         if f.status == "indexed":
-            line += f", {f.documents_changed} changed, {f.chunks} chunk(s), {f.embedded} embedded"
+            line += (
+                f", {f.documents_changed} changed, {f.documents_removed} removed, {f.chunks} chunk(s), "
+                f"{f.embedded} embedded"
+            )
+        elif f.status == "planned":
+            line += (
+                f": would add {f.documents_added}, change {f.documents_changed - f.documents_added}, "
+                f"remove {f.documents_removed}"
+            )
         if f.error:
             line += f" — {f.error}"
         typer.echo(line)
-    typer.echo(
-        f"generation {report.generation}; {report.embedded} chunk(s) embedded in {report.embed_seconds:.1f}s; "
-        f"{report.documents_pruned} pruned; total {report.seconds:.1f}s"
-    )
+    for source in report.pruned:
+        typer.echo(f"{'would prune' if report.dry_run else 'pruned':9} {source}")
+    if report.dry_run:
+        typer.echo(f"{report.documents_pruned} document(s) would be pruned; total {report.seconds:.1f}s")
+    else:
+        typer.echo(
+            f"generation {report.generation}; {report.embedded} chunk(s) embedded in {report.embed_seconds:.1f}s; "
+            f"{report.documents_pruned} pruned; total {report.seconds:.1f}s"
+        )
     if report.failed:
         raise typer.Exit(1)
 

@@ -2,39 +2,50 @@
 
 A file whose bytes are unchanged is not even parsed; a document whose content is
 unchanged is not re-chunked; a chunk whose id is already stored is not re-embedded.
-Each file is written in one transaction, so a failure leaves what was stored intact.
+Each file is parsed in a worker process under the ingest limits and written in one
+transaction, so a failure costs that file only (it is recorded, and the run goes on) and
+leaves what was stored intact; its new vectors are kept batch by batch while it is
+embedded, so a killed run resumes where it stopped. Nothing is removed silently: a file
+that lost more than ``max_shrink_share`` of its documents is refused unless allowed, and
+``prune`` removes only gone files under the folders given, never under an empty or
+missing one. A dry run parses and compares, and writes nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
 from navsearch.chunking.chunker import Chunker
 from navsearch.embedding.base import Embedder
-from navsearch.errors import IndexMismatch, NavsearchError, ParseError
-from navsearch.ingest.registry import iter_files, parse_file
+from navsearch.errors import IndexMismatch, InvalidInput, NavsearchError, ParseError
+from navsearch.ingest.registry import iter_files
+from navsearch.ingest.worker import ParseLimits, ParseWorker
 from navsearch.progress import Progress, track
+from navsearch.settings import IngestSettings
 from navsearch.store.catalog import Catalog
 from navsearch.store.records import FileRecord
 from navsearch.store.generation import IndexStore, Manifest
+from navsearch.store.ledger import IngestLedger, SourceRoot, owner, plan_roots, root_of
 from navsearch.types import Chunk, Document
 
 log = logging.getLogger("navsearch.ingest")
-EMBED_SLICE = 256  # texts per progress step
 
 
 @dataclass
 class FileReport:
     path: str
-    status: str  # "indexed", "unchanged", "failed"
+    status: str  # "indexed", "unchanged", "failed"; "planned" in a dry run
     documents: int = 0
+    documents_added: int = 0  # not stored before (counted in documents_changed too)
     documents_changed: int = 0
     documents_removed: int = 0
     chunks: int = 0
@@ -47,9 +58,11 @@ class FileReport:
 class IngestReport:
     files: list[FileReport] = field(default_factory=list)
     documents_pruned: int = 0
+    pruned: list[str] = field(default_factory=list)  # sources prune removed (in a dry run: would remove)
     seconds: float = 0.0
     embed_seconds: float = 0.0
     generation: int | None = None
+    dry_run: bool = False  # nothing was written
 
     @property
     def embedded(self) -> int:
@@ -68,49 +81,94 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def located(path: Path) -> Path:
+    """Where a path the user gave lies: a folder resolved; a file's folder resolved and
+    its own name kept (a symlinked file is named by where it sits, as it is when found
+    in its folder)."""
+    if path.is_dir():
+        return path.resolve()
+    absolute = Path(os.path.abspath(path))
+    return absolute.parent.resolve() / absolute.name
+
+
 class Indexer:
-    def __init__(self, catalog: Catalog, embedder: Embedder, chunker: Chunker, store: IndexStore) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        embedder: Embedder,
+        chunker: Chunker,
+        store: IndexStore,
+        settings: IngestSettings | None = None,
+    ) -> None:
         self.catalog = catalog
         self.embedder = embedder
         self.chunker = chunker
         self.store = store  # where the catalog's index generations are published
+        self.settings = settings or IngestSettings()
         self.chunker_key = (
             f"{embedder.model_id}|max_tokens={chunker.max_tokens}|overlap={chunker.overlap_tokens}|v3"
         )
 
-    def _source_name(self, path: Path, roots: Sequence[Path]) -> str:
-        # Sources are recorded relative to the folder given, so a clone elsewhere matches.
-        resolved = path.resolve()
-        for root in roots:
-            base = root.resolve() if root.is_dir() else root.resolve().parent
-            if resolved.is_relative_to(base):
-                return f"{base.name}/{resolved.relative_to(base).as_posix()}"
-        return resolved.as_posix()
+    @cached_property
+    def ledger(self) -> IngestLedger:
+        # Made on first use: publishing alone (a server's start) writes no table.
+        return IngestLedger(self.catalog)
 
-    def ingest(self, paths: Sequence[Path], *, prune: bool = False, progress: bool = True) -> IngestReport:
+    def ingest(
+        self,
+        paths: Sequence[Path],
+        *,
+        prune: bool = False,
+        progress: bool = True,
+        dry_run: bool = False,
+        allow_shrink: bool = False,
+        on_file: Callable[[FileReport], None] | None = None,
+    ) -> IngestReport:
+        """Index files and folders. ``on_file`` is told each file's report as it is done
+        (the live progress of an ingest run over HTTP)."""
         started = time.perf_counter()
-        self.catalog.check_model(self.embedder.model_id, self.embedder.dimension)
-        report = IngestReport()
-        files = list(iter_files(list(paths)))
-        seen_sources: set[str] = set()
-        for path in track(files, desc="files", unit="file", enabled=progress and len(files) > 1):
-            source = self._source_name(path, paths)
-            seen_sources.add(source)
-            try:
-                report.files.append(self._ingest_file(path, source, progress, report))
-            except NavsearchError as exc:
-                log.error("%s: not ingested: %s", source, exc)
-                report.files.append(FileReport(source, "failed", error=str(exc)))
-                step = exc.step if isinstance(exc, ParseError) else "ingest"
-                self.catalog.record_failure(source, step, str(exc))
+        if not dry_run or self.catalog.get_meta("model_id") is not None:  # a dry run records no model
+            self.catalog.check_model(self.embedder.model_id, self.embedder.dimension)
+        report = IngestReport(dry_run=dry_run)
+        found = self._find([Path(p) for p in paths], prune)
+        recorded = self.ledger.roots()
+        new_roots = plan_roots([located(p) for p in paths], recorded)
+        if new_roots and not dry_run:
+            self.ledger.add_roots(new_roots)
+        roots = [*recorded, *new_roots]
+        limits = ParseLimits(self.settings.parse_timeout_s, self.settings.parse_memory_mb, self.settings.max_file_mb)
+        with ParseWorker(limits) as worker:
+            for path, location in track(found, desc="files", unit="file", enabled=progress and len(found) > 1):
+                root = owner(location, roots)
+                assert root is not None, location  # every given path has a root by now
+                source = root.source(location)
+                try:
+                    report.files.append(
+                        self._ingest_file(worker, path, source, progress, report, dry_run, allow_shrink)
+                    )
+                except NavsearchError as exc:
+                    log.error("%s: not ingested: %s", source, exc)
+                    report.files.append(FileReport(source, "failed", error=str(exc)))
+                    if not dry_run:
+                        step = exc.step if isinstance(exc, ParseError) else "ingest"
+                        self.catalog.record_failure(source, step, str(exc))
+                if on_file is not None:
+                    on_file(report.files[-1])
         if prune:
-            report.documents_pruned = self._prune(paths, seen_sources)
-        changed = any(f.documents_changed or f.documents_removed for f in report.files) or report.documents_pruned
-        if changed or self._needs_publish():
-            report.generation = self.publish().generation
-        else:
+            folders = [located(p) for p in paths if Path(p).is_dir()]
+            report.pruned, report.documents_pruned = self._prune(folders, {loc for _, loc in found}, roots, dry_run)
+        if not dry_run and self.ledger.pending_count():
+            self.ledger.clear_committed()
+        if dry_run:
             manifest = self.store.current()
             report.generation = manifest.generation if manifest else None
+        else:
+            changed = any(f.documents_changed or f.documents_removed for f in report.files) or report.documents_pruned
+            if changed or self._needs_publish():
+                report.generation = self.publish().generation
+            else:
+                manifest = self.store.current()
+                report.generation = manifest.generation if manifest else None
         report.seconds = time.perf_counter() - started
         return report
 
@@ -132,14 +190,44 @@ class Indexer:
         log.info("published vector index generation %d (%d vectors)", manifest.generation, manifest.count)
         return manifest
 
-    def _ingest_file(self, path: Path, source: str, progress: bool, report: IngestReport) -> FileReport:
+    @staticmethod
+    def _find(paths: list[Path], prune: bool) -> list[tuple[Path, Path]]:
+        """(path, where it lies) of every file to ingest, each once. With ``prune``, an
+        empty or missing folder is refused before anything is written: an unmounted share
+        or a mistyped path would otherwise remove every document under it."""
+        found: dict[Path, Path] = {}
+        for given in paths:
+            if prune and not given.exists():
+                raise InvalidInput(f"--prune refused: {given} does not exist; nothing was ingested or removed")
+            files = list(iter_files([given]))
+            if prune and given.is_dir() and not files:
+                raise InvalidInput(
+                    f"--prune refused: {given} holds no file to ingest (an unmounted share?); "
+                    "nothing was ingested or removed"
+                )
+            base = located(given)
+            for path in files:
+                found.setdefault(base / path.relative_to(given) if given.is_dir() else base, path)
+        return [(path, location) for location, path in found.items()]
+
+    def _ingest_file(
+        self,
+        worker: ParseWorker,
+        path: Path,
+        source: str,
+        progress: bool,
+        report: IngestReport,
+        dry_run: bool,
+        allow_shrink: bool,
+    ) -> FileReport:
+        worker.check_size(path, source)  # before hashing: reading a huge file costs too
         digest = sha256_file(path)
         record = self.catalog.file_record(source)
         if record and record.sha256 == digest and record.settings == self.chunker_key:
             return FileReport(source, "unchanged", documents=len(record.doc_ids))
         log.info("%s: parse", source)
-        docs = parse_file(path, source)
-        out = FileReport(source, "indexed", documents=len(docs))
+        docs = worker.parse(path, source)
+        out = FileReport(source, "planned" if dry_run else "indexed", documents=len(docs))
         changed: list[Document] = []
         for doc in docs:
             state = self.catalog.document_state(doc.doc_id)
@@ -151,63 +239,109 @@ class Indexer:
                 out.notes[doc.doc_id] = doc.notes
             if state and state.content_hash == doc.content_hash() and state.chunker == self.chunker_key:
                 continue
+            out.documents_added += state is None
             changed.append(doc)
+        previous = set(record.doc_ids) if record else set()
+        current = tuple(d.doc_id for d in docs)
+        removed = previous - set(current)
+        self._check_shrink(source, len(removed), len(previous), allow_shrink)
+        out.documents_changed = len(changed)
+        out.documents_removed = len(removed)
+        if dry_run:
+            return out
         log.info("%s: chunk %d changed document(s)", source, len(changed))
-        chunks_by_doc = {doc.doc_id: self.chunker.chunk(doc) for doc in changed}
+        chunks_by_doc = {doc.doc_id: self._chunk(doc, source) for doc in changed}
         all_chunks = [c for chunks in chunks_by_doc.values() for c in chunks]
-        vectors = self.catalog.stored_vectors(c.chunk_id for c in all_chunks)
+        ids = [c.chunk_id for c in all_chunks]
+        vectors = self.catalog.stored_vectors(ids)
+        kept = self.ledger.pending_vectors(i for i in ids if i not in vectors)  # from a run that was stopped
+        vectors.update(kept)
         todo = [c for c in all_chunks if c.chunk_id not in vectors]
         t0 = time.perf_counter()
         vectors.update(self._embed(todo, source, progress))
         report.embed_seconds += time.perf_counter() - t0
-        previous = set(record.doc_ids) if record else set()
-        current = tuple(d.doc_id for d in docs)
-        removed = previous - set(current)
         self.catalog.commit_file(
             FileRecord(source, digest, current, self.chunker_key),
             [(doc, chunks_by_doc[doc.doc_id]) for doc in changed],
             vectors,
             removed,
         )
-        out.documents_changed = len(changed)
-        out.documents_removed = len(removed)
+        self.ledger.clear_pending([*kept, *(c.chunk_id for c in todo)])
         out.chunks = len(all_chunks)
         out.embedded = len(todo)
         log.info(
-            "%s: %d document(s), %d changed, %d removed, %d chunk(s), %d embedded",
-            source, len(docs), len(changed), len(removed), len(all_chunks), len(todo),
+            "%s: %d document(s), %d changed, %d removed, %d chunk(s), %d embedded (%d kept from a stopped run)",
+            source, len(docs), len(changed), len(removed), len(all_chunks), len(todo), len(kept),
         )
         return out
 
+    def _check_shrink(self, source: str, removed: int, stored: int, allow: bool) -> None:
+        """Refuse to remove more than ``max_shrink_share`` of a file's documents: a
+        truncated copy must not delete the rest without anyone deciding so."""
+        limit = self.settings.max_shrink_share
+        if allow or not stored or removed / stored <= limit:
+            return
+        raise ParseError(
+            source,
+            "shrink",
+            f"would remove {removed} of its {stored} stored documents ({removed / stored:.0%}), more than "
+            f"ingest.max_shrink_share ({limit:.0%}); nothing was removed. If the file really lost them, "
+            "ingest it again with --allow-shrink",
+        )
+
+    def _chunk(self, doc: Document, source: str) -> list[Chunk]:
+        try:
+            return self.chunker.chunk(doc)
+        except NavsearchError:
+            raise
+        except Exception as exc:  # a chunker bug costs this file, named, not the run
+            raise ParseError(source, f"chunk {doc.doc_id}", f"{type(exc).__name__}: {exc}") from exc
+
     def _embed(self, chunks: list[Chunk], source: str, progress: bool) -> dict[str, bytes]:
+        """Vectors of ``chunks``. Batches of ``commit_every`` are kept in the catalog as
+        they are done (when the file has more than one), so a kill loses one at most."""
         if not chunks:
             return {}
         # Similar lengths in a batch waste less padding.
         order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].embed_text))
+        step = self.settings.commit_every
         out: dict[str, bytes] = {}
         bar = Progress(total=len(chunks), desc=f"embed {source}", unit="chunk", enabled=progress)
         try:
-            for i in range(0, len(order), EMBED_SLICE):
-                part = [chunks[j] for j in order[i : i + EMBED_SLICE]]
+            for i in range(0, len(order), step):
+                part = [chunks[j] for j in order[i : i + step]]
                 try:
                     vecs = self.embedder.embed([c.embed_text for c in part])
                 except Exception as exc:  # the encoder's own errors, named with the file
                     raise ParseError(source, "embed", f"{type(exc).__name__}: {exc}") from exc
-                for c, v in zip(part, np.asarray(vecs, dtype=np.float32)):
-                    out[c.chunk_id] = v.tobytes()
+                batch = {c.chunk_id: v.tobytes() for c, v in zip(part, np.asarray(vecs, dtype=np.float32))}
+                if len(chunks) > step:
+                    self.ledger.put_pending(batch)
+                out.update(batch)
                 bar.update(len(part))
         finally:
             bar.close()
         return out
 
-    def _prune(self, roots: Sequence[Path], seen: set[str]) -> int:
-        """Remove documents of files that were under ``roots`` but are gone now."""
-        prefixes = [f"{(r.resolve() if r.is_dir() else r.resolve().parent).name}/" for r in roots]
-        gone = {
-            source: doc_ids
-            for source, doc_ids in self.catalog.files().items()
-            if source not in seen and any(source.startswith(p) for p in prefixes)
-        }
-        for source, doc_ids in gone.items():
-            log.info("%s: gone from the corpus, %d document(s) removed", source, len(doc_ids))
-        return self.catalog.remove_files(gone)
+    def _prune(
+        self, folders: list[Path], seen: set[Path], roots: Sequence[SourceRoot], dry_run: bool
+    ) -> tuple[list[str], int]:
+        """Remove what is recorded of files under ``folders`` that this run did not find:
+        their documents and any failure. Sources no recorded root names (an old catalog's,
+        before any root of that name) are never pruned: where they lie is unknown."""
+        stored = self.catalog.files()
+        sources = set(stored) | {f.path for f in self.catalog.failures()}
+        gone: list[str] = []
+        for source in sorted(sources):
+            root = root_of(source, roots)
+            if root is None:
+                continue
+            where = root.location(source)
+            if where not in seen and any(where == f or where.is_relative_to(f) for f in folders):
+                gone.append(source)
+        removed = "would be removed (dry run)" if dry_run else "removed"
+        for source in gone:
+            log.info("%s: gone from the corpus, %d document(s) %s", source, len(stored.get(source, [])), removed)
+        if dry_run:
+            return gone, sum(len(stored.get(s, [])) for s in gone)
+        return gone, self.catalog.remove_files(gone)

@@ -80,6 +80,48 @@ class ChunkingSettings(BaseModel):
         return self
 
 
+class IngestSettings(BaseModel):
+    """What one file may cost and change at ingestion. Each file is parsed in a worker
+    process under these limits; a file over one is recorded as failed, and the run goes on."""
+
+    parse_timeout_s: float = Field(
+        300.0,
+        gt=0,
+        le=86_400,
+        description="Seconds a file's parse may take; the parser process is killed after that and the file recorded as failed.",
+    )
+    parse_memory_mb: int = Field(
+        4096,
+        ge=128,
+        description=(
+            "Address space of the parser process in MB (RLIMIT_AS): a parse needing more is "
+            "stopped and the file recorded as failed. Raise it for USPTO weekly bulk files."
+        ),
+    )
+    max_file_mb: float = Field(
+        512.0, gt=0, description="Files larger than this (in MB) are refused before they are read."
+    )
+    max_shrink_share: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Largest share of a file's stored documents one re-ingest may remove (a truncated copy "
+            "would otherwise delete the rest silently); more is refused for that file unless "
+            "`navsearch ingest --allow-shrink`."
+        ),
+    )
+    commit_every: int = Field(
+        256,
+        ge=1,
+        le=100_000,
+        description=(
+            "Embedded chunks kept in the catalog together while a file is embedded, so a killed "
+            "ingest loses at most this many and the next one resumes."
+        ),
+    )
+
+
 class RetrievalSettings(BaseModel):
     rrf_k: int = Field(60, ge=1, description="Reciprocal rank fusion constant.")
     dense_weight: float = Field(
@@ -264,6 +306,7 @@ class Settings(BaseSettings):
     )
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     prior_art: PriorArtSettings = Field(default_factory=PriorArtSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)

@@ -212,7 +212,7 @@ def test_one_run_at_a_time_and_writes_wait_for_it(tmp_path: Path, corpus: Path) 
 
 
 def test_ingest_reports_each_file_as_it_is_done(fake_service: NavSearch, corpus: Path) -> None:
-    """The live progress of a run rests on this hook (see service._ReportingIndexer)."""
+    """The live progress of a run rests on this hook (Indexer.ingest's on_file)."""
     seen: list[FileReport] = []
     report = fake_service.ingest([corpus], progress=False, on_file=seen.append)
     assert [f.path for f in seen] == [f.path for f in report.files] and len(seen) == 2
@@ -224,7 +224,7 @@ def test_repair_mends_a_damaged_index(client: TestClient, tmp_path: Path) -> Non
     for f in (tmp_path / "index" / "vectors").glob("gen-*.faiss"):
         f.write_bytes(b"damaged")
     r = client.post("/search", json={"query": "pilot"}, headers=ADMIN)
-    assert r.status_code == 409 and "<index_dir>" in r.json()["detail"], r.text
+    assert r.status_code == 409 and str(tmp_path) not in r.json()["detail"], r.text
     fixed = client.post("/index/repair", headers=ADMIN)
     assert fixed.status_code == 200 and fixed.json()["generation"] == 2 and fixed.json()["vectors"] > 0
     assert client.post("/search", json={"query": "pilot"}, headers=ADMIN).status_code == 200

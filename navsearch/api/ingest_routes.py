@@ -60,6 +60,7 @@ class DeletionOut(BaseModel):
 
 
 class RepairOut(BaseModel):
+    problem: str | None = Field(description="What was wrong with the index before (None: it was intact and current).")
     generation: int
     vectors: int
     model: str
@@ -202,12 +203,15 @@ def ingest_router(settings: Settings, runs: RunRegistry) -> APIRouter:
 
     @router.post("/index/repair", response_model=RepairOut, dependencies=[ADMIN], responses={409: PROBLEM})
     def repair(request: Request) -> RepairOut:
-        """Publish a new generation built from the catalog (the source of truth): mends a
-        missing, stale or damaged index."""
+        """Check the catalog (a damaged one is refused, the file left as it is), remove what
+        an interrupted publish left, and publish a generation built from the catalog (the
+        source of truth) when the index is missing, stale or damaged."""
         runs.refuse_if_running("repair")
-        manifest = service(request).repair_index()
+        report = service(request).repair()
+        manifest = report.manifest
         ready(request)
         return RepairOut(
+            problem=report.problem,
             generation=manifest.generation,
             vectors=manifest.count,
             model=manifest.model_id,

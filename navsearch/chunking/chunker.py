@@ -6,6 +6,7 @@ sentences, and a sentence longer than the limit by a token window
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Sequence
 from functools import cached_property
@@ -25,6 +26,20 @@ CHECK_MARGIN = 16
 
 SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+(?=[\"'(\[A-Z0-9])|(?<=[。；！？])")
 MAX_CONTEXT_SHARE = 4  # context (title, headings) may take at most 1/4 of the token budget
+# Huge sections (a 50 MB clause, a 3 MB Chinese article without a full stop) cost GBs and
+# minutes when a text is tokenized in one piece (the tokenizer keeps ids, offsets and
+# token strings for every token at once) or cut one character at a time by the window
+# splitter (a tokenizer call per character). So: no text longer than LONG_TEXT_CHARS is
+# tokenized whole (a longer sentence is first cut into BLOCK_CHARS blocks at a space or
+# a punctuation mark), texts are counted in calls of at most COUNT_BATCH_CHARS, and the
+# window splitter's counts are memoised. Chunks change only where a single sentence is
+# longer than LONG_TEXT_CHARS (its token windows now restart at block boundaries), and
+# for Chinese sentences over the token limit, now cut at their commas (，、；) rather than
+# anywhere: the chunks of the bundled corpus and the test data are the same as before.
+LONG_TEXT_CHARS = 50_000
+BLOCK_CHARS = 10_000
+COUNT_BATCH_CHARS = 200_000
+BLOCK_BREAK = re.compile(r"[\s。；！？，、,;]")
 
 
 def context_for(doc: Document, section: Section) -> str:
@@ -41,6 +56,25 @@ def _trim_context(context: str, count: TokenCounter, limit: int) -> str:
     return " ".join(words)
 
 
+def _blocks(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``text[start:end]`` cut into spans of at most BLOCK_CHARS, each ending after a
+    space or punctuation mark where the block has one."""
+    spans = []
+    while end - start > BLOCK_CHARS:
+        cut = start + BLOCK_CHARS
+        last = None
+        for m in BLOCK_BREAK.finditer(text, cut - BLOCK_CHARS // 2, cut):
+            last = m.end()
+        cut = last or cut
+        spans.append((start, cut))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if start < end:
+        spans.append((start, end))
+    return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
     """Sentence spans (start, end) of ``text``; spans cover the text except whitespace."""
     spans = []
@@ -51,7 +85,13 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         start = m.end()
     if start < len(text):
         spans.append((start, len(text)))
-    return [(s, e) for s, e in spans if text[s:e].strip()]
+    out: list[tuple[int, int]] = []
+    for s, e in spans:
+        if e - s > LONG_TEXT_CHARS:
+            out.extend(_blocks(text, s, e))
+        elif text[s:e].strip():
+            out.append((s, e))
+    return out
 
 
 class Chunker:
@@ -71,31 +111,55 @@ class Chunker:
         self.max_tokens = max_tokens
         self.overlap_tokens = overlap_tokens
 
+    def _count(self, texts: Sequence[str]) -> list[int]:
+        """Token counts of ``texts``, asked in calls of at most COUNT_BATCH_CHARS characters
+        (one call for an ordinary document: each call has a fixed cost)."""
+        counts: list[int] = []
+        batch: list[str] = []
+        size = 0
+        for text in texts:
+            if batch and size + len(text) > COUNT_BATCH_CHARS:
+                counts.extend(self.count(batch))
+                batch, size = [], 0
+            batch.append(text)
+            size += len(text)
+        if batch:
+            counts.extend(self.count(batch))
+        return counts
+
     def _window_splitter(self, budget: int) -> RecursiveCharacterTextSplitter:
+        # Memoised: the splitter counts every piece it considers, down to single characters
+        # for text without separators (Chinese), and the same pieces come back many times.
+        length = functools.lru_cache(maxsize=65_536)(lambda t: self.count([t])[0])
         return RecursiveCharacterTextSplitter(
             chunk_size=budget,
             chunk_overlap=min(self.overlap_tokens, budget // 4),
-            length_function=lambda t: self.count([t])[0],
-            separators=["\n\n", "\n", "; ", ", ", " ", ""],
+            length_function=length,
+            separators=["\n\n", "\n", "; ", ", ", "；", "，", "、", " ", ""],
             keep_separator="end",  # a dropped "; " would leave text outside every chunk
             strip_whitespace=True,
         )
 
-    def _pieces(self, text: str, budget: int, tokens: int) -> list[tuple[int, int]]:
-        """Spans of ``text`` (``tokens`` long) of at most ``budget`` tokens: whole
-        sentences where possible."""
-        if tokens <= budget:
-            return [(0, len(text))]
+    def _pieces(
+        self, text: str, budget: int, tokens: int | None
+    ) -> tuple[list[tuple[int, int]], list[int | None]]:
+        """Spans of ``text`` (``tokens`` long; None: too long to count whole) of at most
+        ``budget`` tokens, whole sentences where possible, and each span's tokens where
+        they were counted (so the final check need not count them again)."""
+        if tokens is not None and tokens <= budget:
+            return [(0, len(text))], [tokens]
         spans = split_sentences(text)
-        counts = self.count([text[s:e] for s, e in spans])
+        counts = self._count([text[s:e] for s, e in spans])
         # Sentences are merged by adding their counts (each count carries the special
         # tokens once): one tokenizer call per section instead of one per sentence. A
         # tokenizer that is not additive across spaces is caught by the check below.
         specials = self.specials
         pieces = self._merge(text, spans, counts, budget, lambda cur, n: cur + n - specials)
-        if all(n <= budget for n in self.count([text[s:e] for s, e in pieces])):
-            return pieces
-        return self._merge(text, spans, counts, budget, None)
+        exact = self._count([text[s:e] for s, e in pieces])
+        if all(n <= budget for n in exact):
+            return pieces, list(exact)
+        pieces = self._merge(text, spans, counts, budget, None)
+        return pieces, [None] * len(pieces)
 
     def _merge(
         self,
@@ -149,8 +213,12 @@ class Chunker:
         contexts = [context_for(doc, section) for section in sections]
         # One tokenizer call per document, not several per section: at ONNX speed the
         # per-call overhead was a third of the pipeline's cost over bare encoding.
-        counts = self.count([*contexts, *(s.text for s in sections)])
-        context_tokens, text_tokens = counts[: len(sections)], counts[len(sections) :]
+        texts = [s.text for s in sections]
+        long = {i for i, t in enumerate(texts) if len(t) > LONG_TEXT_CHARS}
+        counts = self._count([*contexts, *(t for i, t in enumerate(texts) if i not in long)])
+        context_tokens = counts[: len(sections)]
+        counted = iter(counts[len(sections) :])
+        text_tokens: list[int | None] = [None if i in long else next(counted) for i in range(len(sections))]
         for i, section in enumerate(sections):
             context = contexts[i]
             if context and context_tokens[i] > context_limit:
@@ -159,13 +227,12 @@ class Chunker:
             # The embedder sees context + "\n" + text: keep room for both, special tokens once.
             budget = self.max_tokens - (context_tokens[i] - 1 if context else 0)
             try:
-                spans = self._pieces(section.text, budget, text_tokens[i])
+                spans, piece_tokens = self._pieces(section.text, budget, text_tokens[i])
             except ValueError as exc:
                 raise ParseError(doc.source, f"chunk {doc.doc_id} {section.path}", str(exc)) from exc
-            whole = len(spans) == 1
-            for piece, (s, e) in enumerate(spans):
+            for piece, ((s, e), tokens) in enumerate(zip(spans, piece_tokens)):
                 estimates.append(
-                    text_tokens[i] + (context_tokens[i] - self.specials if context else 0) if whole else None
+                    None if tokens is None else tokens + (context_tokens[i] - self.specials if context else 0)
                 )
                 text = section.text[s:e]
                 start = section.start + s
@@ -207,7 +274,7 @@ class Chunker:
         near = [
             c for c, est in zip(chunks, estimates) if est is None or est > self.max_tokens - CHECK_MARGIN
         ]
-        counts = self.count([c.embed_text for c in near])
+        counts = self._count([c.embed_text for c in near])
         over = [(c.path, n) for c, n in zip(near, counts) if n > self.max_tokens]
         if over:
             raise ParseError(

@@ -7,13 +7,13 @@ own without the paragraph's opening words. Recitals become preamble sections (``
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from navsearch.errors import ParseError
 from navsearch.ingest.builder import TextBuilder
+from navsearch.ingest.jsonl import loads_json
 from navsearch.types import Document
 
 
@@ -112,11 +112,10 @@ def _dated(value: Any, source: str) -> date | None:
 
 def _load(path: Path, source: str) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ParseError(source, "read", str(exc)) from exc
-    except json.JSONDecodeError as exc:
-        raise ParseError(source, "read", f"invalid JSON: {exc.msg} at line {exc.lineno}") from exc
+    data = loads_json(text, source, "read")
     if not isinstance(data, dict):
         raise ParseError(source, "read", "expected a JSON object")
     if not isinstance(data.get("chapters"), list) or not data["chapters"]:
