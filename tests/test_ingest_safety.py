@@ -47,7 +47,8 @@ def service(tmp_path: Path, **ingest: object) -> NavSearch:
 
 
 def stored(ns: NavSearch) -> set[str]:
-    return {r[0] for r in ns.catalog.con.execute("SELECT doc_id FROM documents")}
+    """The current documents (a removed one's rows stay, retired, while a kept generation shows it)."""
+    return {r[0] for r in ns.catalog.con.execute("SELECT doc_id FROM documents WHERE retired IS NULL")}
 
 
 def sources(ns: NavSearch) -> set[str]:
