@@ -199,6 +199,23 @@ class AnswerSettings(BaseModel):
     chunks: int = Field(6, ge=1, le=50, description="Retrieved passages the answer is picked from.")
     max_sentences: int = Field(3, ge=1, le=10, description="Most sentences quoted in an extractive answer.")
     margin: float = Field(0.08, ge=0.0, le=1.0, description="Sentences within this score of the best are quoted too.")
+    generic_term_share: float = Field(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "A question's word held by more than this share of the chunks (\"patent\" in a patent corpus) is not "
+            "its subject: an answer is given only when a quote (with its heading) shares a subject word."
+        ),
+    )
+    max_provision_chars: int = Field(
+        1500,
+        ge=100,
+        description=(
+            "Longest lead-in with its enumerated items ((a)-(f), （一）-（四）) quoted whole; a longer one is "
+            "quoted as the lead-in and the matching items."
+        ),
+    )
     llm_base_url: str | None = Field(
         None, description="OpenAI-compatible endpoint (e.g. http://127.0.0.1:8080/v1) for generated answers; None: extractive only."
     )

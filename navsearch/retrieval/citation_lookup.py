@@ -345,6 +345,11 @@ class CitationResolver:
             return next((d for d, m in docs.items() if law_matches(m, "usc35", "usc")), None)
         return None
 
+    def section_rowids(self, doc_id: str, path: str) -> list[int]:
+        """Row ids of every chunk of one provision (a long one is cut into several)."""
+        key = rule_key(path)
+        return [r for r, d, k in self._provisions().get(path_top(key), []) if d == doc_id and k == key]
+
     def provisions_of(self, doc_ids: set[str]) -> list[tuple[int, str, str]]:
         """(rowid, doc id, path) of every chunk of these documents (those that are not patents)."""
         return [e for entries in self._provisions().values() for e in entries if e[1] in doc_ids]

@@ -32,6 +32,7 @@ from navsearch.types import MODES, Chunk, DocumentMeta, Filters, Grouping, Hit, 
 CITED_SCORE = 1.0  # a cited unit's score: above any fused score (at most sum of weights / (rrf_k + 1))
 LIKE_CHARS = 2000  # text of a document that "more like this" searches with
 MIN_RESIDUAL_TERMS = 2  # fewer words than this beside a citation: search near the cited unit instead
+LOOKUP_MAX_WORDS = 4  # a query with more words than this beside its citations is a question, not a lookup
 
 
 @dataclass(frozen=True)
@@ -128,16 +129,23 @@ class Searcher:
         units: list[CitedUnit] = []
         if refs:
             units = self._found(refs, filters, notes)
-            residual = residual_text(parsed.text, refs)
-            if len(query_terms(residual)) >= MIN_RESIDUAL_TERMS or not units:
-                semantic = residual if len(query_terms(residual)) >= MIN_RESIDUAL_TERMS else parsed.text
-            else:
-                semantic = ""  # near the cited unit: set once the unit is chosen
+            words = len(query_terms(residual_text(parsed.text, refs)))
+            if words > LOOKUP_MAX_WORDS:
+                # A question that cites a unit in passing is searched as a whole: the passages
+                # that mention the number match it too (on ObliQA dev, putting the cited rule
+                # first cost 0.04 nDCG@10: benchmarks/reports/citation_lookup.md).
+                if units:
+                    notes.append("cited: " + "; ".join(sorted({u.ref.typed for u in units})) + " (navsearch show DOC PATH reads it)")
+                units = []
+            elif words < MIN_RESIDUAL_TERMS and units:
+                semantic = ""  # a lookup: what is near the cited unit follows it (set once it is chosen)
         if not units and not semantic.strip():
             raise InvalidInput("the query has no words to search for (only excluded ones)")
         depth = self._depth(k, not filters.is_empty())
         fused, rel, candidates = self._fused(semantic, filters, depth, mode) if semantic else ([], None, {})
         chosen = self._choose(units, fused)
+        # The cited unit's own passages in the order the rest of the query ranks them.
+        order = {f.key: i for i, f in enumerate(fused)}
         # A document search lists each document once: a cited statute's other provisions
         # would crowd out every other document, so they leave the ranking.
         without = self._rowids_of({u.doc_id for u in chosen}) if group == "document" and chosen else None
@@ -146,7 +154,7 @@ class Searcher:
             fused, rel, candidates = self._fused(semantic, filters, depth, mode, without)
         assert rel is not None
         chunks = self.catalog.chunks_by_rowid([f.key for f in fused])
-        pinned = self._pinned(chosen, group)
+        pinned = self._pinned(chosen, group, order)
         pinned_docs = {h.doc_id for h in pinned}
         pinned_chunks = {p.chunk_id for h in pinned for p in h.passages}
         fused = self._constrained(fused, chunks, parsed, skip_docs, pinned_docs if group == "document" else set(), pinned_chunks)
@@ -310,11 +318,12 @@ class Searcher:
         rowids = [r for r, d, _ in self.resolver.provisions_of(doc_ids)]
         return np.asarray(rowids, dtype=np.int64) if rowids else None
 
-    def _unit_chunks(self, unit: CitedUnit) -> tuple[DocumentMeta, list[Chunk]]:
+    def _unit_chunks(self, unit: CitedUnit, order: dict[int, int] | None = None) -> tuple[DocumentMeta, list[Chunk]]:
         if unit.rowids:
             stored = self.catalog.chunks_by_rowid(unit.rowids)
             meta = self.catalog.documents_meta([unit.doc_id])[unit.doc_id]
-            return meta, [stored[r].chunk for r in sorted(stored)]
+            ranked = sorted(stored, key=lambda r: ((order or {}).get(r, len(order or {})), r))
+            return meta, [stored[r].chunk for r in ranked]
         meta, _, chunks = self.catalog.document(unit.doc_id)
         return meta, chunks
 
@@ -322,11 +331,11 @@ class Searcher:
         meta, chunks = self._unit_chunks(unit)
         return _like_text(meta, chunks)
 
-    def _pinned(self, units: list[CitedUnit], group: Grouping) -> list[Hit]:
+    def _pinned(self, units: list[CitedUnit], group: Grouping, order: dict[int, int]) -> list[Hit]:
         hits: list[Hit] = []
         n = self.settings.passages_per_hit
         for unit in units:
-            meta, chunks = self._unit_chunks(unit)
+            meta, chunks = self._unit_chunks(unit, order)
             if not chunks:
                 continue
             passages = [_passage(meta, c, CITED_SCORE, None, None, 1.0) for c in chunks]
