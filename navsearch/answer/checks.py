@@ -21,6 +21,7 @@ FRAMING = frozenset(
         say says said set sets setting provide provides govern governs cover covers state states stated
         define defines deal deals specify specifies stipulate stipulates mention mentions describe
         describes mean means apply applies happen happens there according under
+        kind kinds type types sort sorts way ways
         china chinese prc us usa u s united america american eu european union gdpr japan japanese
         korea korean uk british abu dhabi adgm uae federal national"""
     )

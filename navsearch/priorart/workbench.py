@@ -370,11 +370,11 @@ def _with_score(hit: Hit, score: float) -> Hit:
 
 
 def _ordered(refs: list[Reference]) -> tuple[Reference, ...]:
-    """References that reach the floor and match some element first, then those that
-    reach it but match no element, then the weak ones; search order within each; ranked
-    again from 1. (A reference that matches nothing of the idea is no first reference.)"""
-    def key(r: Reference) -> tuple[int, int]:
-        matched = any(m.status != NOT_FOUND for m in r.matches)
-        return (2 if r.weak else (0 if matched else 1), r.rank)
+    """References that reach the floor first, then the weak ones; within each, those that
+    match some element (at least partly) before those that match none; search order
+    within that; ranked again from 1. (A reference that matches nothing of the idea is no
+    first reference.)"""
+    def key(r: Reference) -> tuple[bool, bool, int]:
+        return (r.weak, not any(m.status != NOT_FOUND for m in r.matches), r.rank)
 
     return tuple(replace(r, rank=n) for n, r in enumerate(sorted(refs, key=key), start=1))
