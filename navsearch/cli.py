@@ -51,6 +51,7 @@ def _filters(
     date_field: str = "publication",
     ipc: list[str] | None = None,
     jurisdiction: list[str] | None = None,
+    assignee: list[str] | None = None,
 ) -> Filters:
     """Filters from command-line options; a bad date names its option."""
     return service.filters(
@@ -60,6 +61,7 @@ def _filters(
         date_to=parse_date(before, "--before"),
         ipc=ipc or (),
         jurisdictions=jurisdiction or (),
+        assignees=assignee or (),
     )
 
 
@@ -69,16 +71,43 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+QUOTE_CHARS = 240  # a passage as the terminal shows it; --json has the whole text
+LIST_ITEMS = 8  # family members and the like shown before "+N more"
+
+
+def _cut(text: str, limit: int) -> str:
+    """Whitespace-normalised text, cut at a word before ``limit`` characters with "…"."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    if " " in head[limit // 2 :]:
+        head = head[: head.rindex(" ")]
+    return head.rstrip(" ,;:") + "…"
+
+
+def _listed(items: tuple[str, ...] | list[str], limit: int = LIST_ITEMS) -> str:
+    shown = " ".join(items[:limit])
+    return shown + (f" +{len(items) - limit} more" if len(items) > limit else "")
+
+
 def _print_hits(hits: list[Hit]) -> None:
     if not hits:
         typer.echo("no results")
     for i, hit in enumerate(hits, start=1):
         when = hit.publication_date.isoformat() if hit.publication_date else "date unknown"
-        typer.echo(f"{i:>2}. [{hit.doc_type}] {hit.number or hit.doc_id}  {hit.title or '[title unknown]'}  ({when})")
+        mark = " [cited]" if hit.cited else (" [weak]" if hit.weak else "")
+        rel = f"  relevance {hit.relevance:.2f}" if hit.relevance is not None and not hit.cited else ""
+        typer.echo(
+            f"{i:>2}. [{hit.doc_type}] {hit.number or hit.doc_id}  {hit.title or '[title unknown]'}  ({when}){mark}{rel}"
+        )
+        if hit.family_members:
+            typer.echo(f"      family: {_listed(hit.family_members)}")
         for p in hit.passages:
-            text = " ".join(p.text.split())
             typer.echo(f"      {p.citation}")
-            typer.echo(f"        {text[:240]}{'…' if len(text) > 240 else ''}")
+            typer.echo(f"        {_cut(p.text, QUOTE_CHARS)}")
+        if hit.more_passages:
+            typer.echo(f"      +{hit.more_passages} more provisions (navsearch show {hit.doc_id} PATH)")
 
 
 @app.command()
@@ -141,21 +170,56 @@ def search(
     date_field: Annotated[str, typer.Option(help=f"Date --before/--after apply to: {', '.join(DATE_FIELDS)}.")] = "publication",
     ipc: Annotated[Optional[list[str]], typer.Option(help="IPC prefix, e.g. H01M or G06F1/16.")] = None,
     jurisdiction: Annotated[Optional[list[str]], typer.Option(help="US, EP, WO, CN, EU ...")] = None,
+    assignee: Annotated[Optional[list[str]], typer.Option(help="Assignee name or part of it (repeatable).")] = None,
+    like: Annotated[Optional[str], typer.Option(help="Documents like this one (a doc id); QUERY may be empty.")] = None,
     k: Annotated[int, typer.Option(help="Number of results (at most NAVSEARCH_API__MAX_K).")] = 10,
     chunks: Annotated[bool, typer.Option("--chunks", help="One result per passage, not per document.")] = False,
     mode: Annotated[str, typer.Option(help=f"Retrievers: {', '.join(MODES)}.")] = "hybrid",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    out_csv: Annotated[Optional[Path], typer.Option("--csv-out", help="Also write the results as CSV rows.")] = None,
 ) -> None:
-    """Hybrid search (dense + BM25) with filters; results grouped per document."""
+    """Hybrid search (dense + BM25) with filters; results grouped per document, a patent
+    family as one result. Cite by number (US6078496, 35 U.S.C. 102, GDPR Article 17,
+    专利法第二十四条): the cited unit comes first. -word or NOT word excludes, "a phrase"
+    must appear, a AND b requires both."""
     service = _service()
-    filters = _filters(service, doc_type, before, after, date_field, ipc, jurisdiction)
+    filters = _filters(service, doc_type, before, after, date_field, ipc, jurisdiction, assignee)
     result = service.search(
-        query, k=k, filters=filters, group="chunk" if chunks else "document", mode=mode  # type: ignore[arg-type]
+        query, k=k, filters=filters, group="chunk" if chunks else "document", mode=mode, like=like  # type: ignore[arg-type]
     )
+    if out_csv:
+        out_csv.write_text(service.export_search(query, result, filters))
     if as_json:
-        typer.echo(json.dumps([asdict(h) for h in result.hits], default=_jsonable, ensure_ascii=False, indent=2))
-    else:
-        _print_hits(result.hits)
+        typer.echo(json.dumps(asdict(result), default=_jsonable, ensure_ascii=False, indent=2))
+        return
+    if not result.relevant:
+        typer.echo("nothing relevant found.")
+    for note in result.notes:
+        typer.echo(f"note: {note}")
+    _print_hits(result.hits)
+
+
+@app.command()
+def show(
+    doc_id: Annotated[str, typer.Argument(help="A doc id, or a number: US6078496, GDPR, 35 U.S.C. ...")],
+    path: Annotated[Optional[str], typer.Argument(help="One provision: 'Article 17', '§ 102(a)', 第二十四条, IV.i.3, claim 1.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Print a document, or one of its provisions, with its citation."""
+    shown = _service().show(doc_id, path)
+    if as_json:
+        typer.echo(json.dumps(asdict(shown), default=_jsonable, ensure_ascii=False, indent=2))
+        return
+    meta = shown.meta
+    when = meta.publication_date.isoformat() if meta.publication_date else "date unknown"
+    typer.echo(f"{shown.citation}")
+    typer.echo(f"[{meta.doc_type}] {meta.doc_id}  {meta.title or '[title unknown]'}  ({when})")
+    if meta.assignee:
+        typer.echo(f"assignee: {meta.assignee}")
+    if meta.family:
+        typer.echo(f"family: {_listed(meta.family)}")
+    typer.echo("")
+    typer.echo(shown.text)
 
 
 @app.command("prior-art")
@@ -190,26 +254,32 @@ def prior_art(
     typer.echo("elements:")
     for i, e in enumerate(result.elements, start=1):
         typer.echo(f"  E{i}  {e}")
+    if not result.references:
+        typer.echo("no references found")
     for ref in result.references:
         when = ref.publication_date.isoformat() if ref.publication_date else "date unknown"
         cells = " ".join(f"E{m.element + 1}{mark.get(m.status, '□')}" for m in ref.matches)
-        typer.echo(f"{ref.rank:>2}. {ref.number or ref.doc_id}  {ref.title}  ({when})  {cells}")
+        weak = "  [weak: below the relevance floor]" if ref.weak else ""
+        typer.echo(f"{ref.rank:>2}. {ref.number or ref.doc_id}  {ref.title}  ({when})  {cells}{weak}")
         if ref.family_members:
-            typer.echo(f"      family: {' '.join(ref.family_members[:8])}")
+            typer.echo(f"      family: {_listed(ref.family_members)}")
         for m in ref.matches:
-            if m.status != "not found":
-                typer.echo(f"      E{m.element + 1} {m.status} {m.score:.2f}  {m.citation}: \"{m.quote[:160]}\"")
+            if m.status != "not found" and not ref.weak:
+                typer.echo(f"      E{m.element + 1} {m.status} {m.score:.2f}  {m.citation}: \"{_cut(m.quote, 160)}\"")
     c = result.coverage
     typer.echo(f"anticipation risk: {', '.join(c.anticipating) or 'none'}")
     typer.echo(f"obviousness risk (pairs covering every element): {', '.join('+'.join(p) for p in c.covering_pairs) or 'none'}")
-    typer.echo(
-        "candidate points of novelty: "
-        + (", ".join(f"E{i + 1}" for i in c.novelty_candidates) or "none (every element is at least partly disclosed)")
-    )
+    if not result.novelty_call:
+        typer.echo(f"candidate points of novelty: none listed: {result.novelty_note}")
+    else:
+        typer.echo(
+            "candidate points of novelty: "
+            + (", ".join(f"E{i + 1}" for i in c.novelty_candidates) or "none (every element is at least partly disclosed)")
+        )
     if result.policy:
         typer.echo("policy and statutes:")
         for h in result.policy:
-            typer.echo(f"  {h.passages[0].citation}")
+            typer.echo(f"  {h.passages[0].citation}{'  [weak]' if h.weak else ''}")
     for note in result.notes:
         typer.echo(f"note: {note}")
 

@@ -41,6 +41,7 @@ def build_filters(
     date_to: str | date | None = None,
     ipc: Iterable[str] = (),
     jurisdictions: Iterable[str] = (),
+    assignees: Iterable[str] = (),
     max_values: int | None = None,
 ) -> Filters:
     """Checked, normalised filters; an InvalidInput names the bad value.
@@ -66,8 +67,12 @@ def build_filters(
     for j in places:
         if not _JURISDICTION.match(j):
             raise InvalidInput(f"jurisdiction {j!r} is not a two-letter code such as US, EP, CN or EU")
+    names = tuple(dict.fromkeys(" ".join(a.split()) for a in assignees if a.strip()))
+    for a in names:
+        if len(a) < 2:
+            raise InvalidInput(f"assignee {a!r} is too short to search for: give at least two characters of the name")
     if max_values is not None:
-        for name, values in (("ipc", prefixes), ("jurisdictions", places)):
+        for name, values in (("ipc", prefixes), ("jurisdictions", places), ("assignees", names)):
             if len(values) > max_values:
                 raise InvalidInput(f"{name} lists {len(values)} values; the limit is {max_values}")
     return Filters(
@@ -77,4 +82,5 @@ def build_filters(
         date_to=end,
         ipc_prefixes=prefixes,
         jurisdictions=places,
+        assignees=names,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date
 from functools import cached_property
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from navsearch.chunking.chunker import Chunker
-from navsearch.citations import PassageContext, passage_context
+from navsearch.citations import PassageContext, cite, document_label, passage_context
 from navsearch.embedding.base import Embedder
 from navsearch.embedding.registry import make_embedder
 from navsearch.errors import IndexMismatch, InvalidInput, NavsearchError, NotFound, NotReady
@@ -20,6 +20,7 @@ from navsearch.filters import build_filters
 from navsearch.indexer import FileReport, Indexer, IngestReport
 from navsearch.ingest.registry import iter_files
 from navsearch.report import DocumentReport, document_report
+from navsearch.retrieval.citation_lookup import provision_chunks
 from navsearch.retrieval.searcher import Searcher, SearchResult
 from navsearch.settings import Settings
 from navsearch.store.catalog import Catalog
@@ -31,7 +32,7 @@ from navsearch.store.generation import (
     Manifest,
     sweep_temp_files,
 )
-from navsearch.types import MODES, DateField, Filters, Grouping, Mode
+from navsearch.types import MODES, DateField, DocumentMeta, Filters, Grouping, Mode
 
 
 if TYPE_CHECKING:
@@ -60,6 +61,19 @@ class IndexInfo:
     corpus_fingerprint: str | None
     index_current: bool  # the generation was built from the catalog as it is now
     degraded: str | None = None  # why an older generation than the published one serves
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A document, or one of its provisions, to read (``navsearch show``)."""
+
+    meta: DocumentMeta
+    path: str | None  # the unit asked for; None: the whole document
+    citation: str  # how it is cited
+    text: str  # the document's text, or the unit's: text[start:end]
+    start: int
+    end: int
+    paths: list[str]  # the structural paths it spans
 
 
 EVAL_MODES: tuple[str, ...] = (*MODES, "prior-art")  # what `navsearch eval --mode` ranks with
@@ -266,6 +280,7 @@ class NavSearch:
         date_to: str | date | None = None,
         ipc: Iterable[str] = (),
         jurisdictions: Iterable[str] = (),
+        assignees: Iterable[str] = (),
     ) -> Filters:
         """Filters from user input, checked and normalised (navsearch.filters), within the
         settings' limits."""
@@ -276,6 +291,7 @@ class NavSearch:
             date_to=date_to,
             ipc=ipc,
             jurisdictions=jurisdictions,
+            assignees=assignees,
             max_values=self.settings.api.max_filter_values,
         )
 
@@ -288,10 +304,42 @@ class NavSearch:
         filters: Filters | None = None,
         group: Grouping = "document",
         mode: Mode = "hybrid",
+        like: str | None = None,
     ) -> SearchResult:
+        """Hybrid search; a query may cite units by number (they come first), exclude words
+        (-term, NOT term), require phrases ("...") and words (a AND b); ``like`` a doc id:
+        documents like it (navsearch.retrieval)."""
         self._check_length(query, "query")
         self._check_k(k)
-        return self.searcher().search(query, k=k, filters=filters, group=group, mode=mode)
+        return self.searcher().search(query, k=k, filters=filters, group=group, mode=mode, like=like)
+
+    @staticmethod
+    def export_search(query: str, result: SearchResult, filters: Filters | None = None) -> str:
+        """Search results as CSV rows, one per passage (navsearch.retrieval.export)."""
+        from navsearch.retrieval.export import search_csv
+
+        return search_csv(query, result, asdict(filters) if filters else {})
+
+    def show(self, doc_id: str, path: str | None = None, generation: int | None = None) -> Shown:
+        """A document (by id, or by a number such as 'US 6,078,496' or 'GDPR'), or one of
+        its provisions by path ('Article 17', '§ 102(a)', '第24条'), as one text to read."""
+        try:
+            meta, text, chunks = self._stored(doc_id, generation)
+        except NotFound:
+            found = self.searcher().resolver.find_document(doc_id)
+            if found is None:
+                raise
+            meta, text, chunks = self._stored(found, generation)
+        if not path:
+            return Shown(meta, None, document_label(meta), text, 0, len(text), [c.path for c in chunks])
+        unit = provision_chunks(chunks, path)
+        if not unit:
+            raise NotFound(f"{meta.doc_id} has no provision {path!r}" + (
+                f"; its paths run {chunks[0].path} ... {chunks[-1].path}" if chunks else ""))
+        start, end = unit[0].start, max(c.end for c in unit)
+        paths = list(dict.fromkeys(c.path for c in unit))
+        citation = cite(meta, unit[0]) if len(paths) == 1 else f"{cite(meta, unit[0])} to {paths[-1]}"
+        return Shown(meta, path, citation, text[start:end], start, end, paths)
 
     def _stored(self, doc_id: str, generation: int | None = None) -> StoredDocument:
         """A document as a generation shows it: the one named (a search result names the
@@ -389,7 +437,9 @@ class NavSearch:
         the workbench does (navsearch.priorart)."""
         if mode == "prior-art":
             return self.workbench().ranked_ids(query, filters, k)
-        return [h.doc_id for h in self.search(query, k=k, filters=filters, mode=mode).hits]  # type: ignore[arg-type]
+        # Each document ranked on its own (families not collapsed), as the qrels judge them.
+        hits = self.searcher().search(query, k=k, filters=filters, mode=mode, collapse_families=False).hits  # type: ignore[arg-type]
+        return [h.doc_id for h in hits]
 
     def evaluate(
         self,

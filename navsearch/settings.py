@@ -148,6 +148,29 @@ class RetrievalSettings(BaseModel):
     )
     nprobe: int = Field(32, ge=1, description="IVF lists visited per query (recall against speed).")
     passages_per_hit: int = Field(3, ge=1, le=20, description="Best passages kept per document.")
+    relevance_floor: float = Field(
+        0.52,
+        ge=-1.0,
+        le=1.0,
+        description=(
+            "Cosine of query and passage below which a hit is weak, and a search whose best hit is "
+            "below it says nothing in the corpus is relevant (queries in Latin script). Calibrated by "
+            "benchmarks/relevance_floor.py (benchmarks/reports/relevance_floor.md)."
+        ),
+    )
+    cjk_relevance_floor: float = Field(
+        0.30,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "For queries mostly in Chinese/Japanese characters, which the English-only model cannot "
+            "read: the idf-weighted share of the query's terms a passage must hold to be relevant. "
+            "Calibrated with relevance_floor."
+        ),
+    )
+    max_cited_documents: int = Field(
+        3, ge=1, le=20, description="Most documents one cited number (e.g. an article number several laws have) puts first."
+    )
 
 
 class PriorArtSettings(BaseModel):
@@ -174,6 +197,23 @@ class PriorArtSettings(BaseModel):
     candidate_factor: int = Field(4, ge=1, le=20, description="Documents fetched per reference returned, before family collapse.")
     policy_k: int = Field(5, ge=0, description="Policy and statute clauses returned with the prior art, unless the request says.")
     max_policy_k: int = Field(50, ge=0, le=1000, description="Most policy and statute clauses one request may ask for.")
+    min_eligible_patents: int = Field(
+        100,
+        ge=0,
+        description=(
+            "Fewest patents that must pass a date cutoff (and the other filters) for the workbench to list "
+            "candidate points of novelty: absence of art from a near-empty set proves nothing."
+        ),
+    )
+    max_undated_share: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Largest share of patents lacking the cutoff's date (a PatSnap export has no priority dates) "
+            "for which the workbench still makes a novelty call; above it, it says to cut on another date."
+        ),
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> "PriorArtSettings":
@@ -201,6 +241,23 @@ class AnswerSettings(BaseModel):
     chunks: int = Field(6, ge=1, le=50, description="Retrieved passages the answer is picked from.")
     max_sentences: int = Field(3, ge=1, le=10, description="Most sentences quoted in an extractive answer.")
     margin: float = Field(0.08, ge=0.0, le=1.0, description="Sentences within this score of the best are quoted too.")
+    generic_term_share: float = Field(
+        0.05,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "A question's word held by more than this share of the chunks (\"patent\" in a patent corpus) is not "
+            "its subject: an answer is given only when a quote (with its heading) shares a subject word."
+        ),
+    )
+    max_provision_chars: int = Field(
+        1500,
+        ge=100,
+        description=(
+            "Longest lead-in with its enumerated items ((a)-(f), （一）-（四）) quoted whole; a longer one is "
+            "quoted as the lead-in and the matching items."
+        ),
+    )
     llm_base_url: str | None = Field(
         None, description="OpenAI-compatible endpoint (e.g. http://127.0.0.1:8080/v1) for generated answers; None: extractive only."
     )

@@ -171,10 +171,13 @@ class Filters:
     # Also let documents with no jurisdiction through (a jurisdiction inferred from a
     # question's words should not hide a corpus whose documents do not state theirs).
     unknown_jurisdiction_ok: bool = False
+    # Assignee names (or parts of them, any case): a document matches one of them.
+    assignees: tuple[str, ...] = ()
 
     def is_empty(self) -> bool:
         return not (
             self.doc_types or self.date_from or self.date_to or self.ipc_prefixes or self.jurisdictions
+            or self.assignees
         )
 
 
@@ -195,6 +198,9 @@ class Passage:
     lexical_rank: int | None
     citation: str
     location: str | None = None  # printed location of its chunk (Chunk.location)
+    # How relevant it is whatever its rank (navsearch/retrieval/relevance.py): the cosine of
+    # query and passage, or for a Chinese query the share of its terms the passage holds.
+    relevance: float | None = None
 
 
 @dataclass(frozen=True)
@@ -213,3 +219,8 @@ class Hit:
     issuer: str | None
     assignee: str | None
     passages: tuple[Passage, ...]
+    relevance: float | None = None  # its best passage's relevance (1.0: a unit the query cites)
+    weak: bool = False  # below the relevance floor: the nearest there is, not a match
+    cited: bool = False  # the query names it by number (patent number, article, section, rule)
+    more_passages: int = 0  # passages of a cited unit left out of ``passages``
+    family_members: tuple[str, ...] = ()  # the other members of its patent family (collapsed into it)

@@ -10,6 +10,7 @@ score; below ``refusal_threshold`` the corpus is taken not to cover the question
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -19,9 +20,11 @@ import numpy as np
 from navsearch.chunking.chunker import split_sentences
 from navsearch.embedding.base import Embedder
 from navsearch.errors import InvalidInput
-from navsearch.retrieval.searcher import Searcher
+from navsearch.answer.checks import asks_duration, shares_subject, states_duration, subject_terms
+from navsearch.answer.provisions import pinpoint, split_at_items, units
+from navsearch.retrieval.searcher import Searcher, SearchResult
 from navsearch.settings import AnswerSettings
-from navsearch.terms import STOPWORDS, stem_words
+from navsearch.terms import STOPWORDS, cjk_share, stem_words
 from navsearch.types import Filters, Hit
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -130,8 +133,8 @@ class ExtractiveAnswerer:
         self.embedder = embedder
         self.settings = settings
 
-    def retrieve(self, question: str, filters: Filters) -> list[Hit]:
-        return self.searcher.search(question, k=self.settings.chunks, filters=filters, group="chunk").hits
+    def retrieve(self, question: str, filters: Filters) -> SearchResult:
+        return self.searcher.search(question, k=self.settings.chunks, filters=filters, group="chunk")
 
     def answer(self, question: str, filters: Filters | None = None) -> Answer:
         """Answer from the corpus only.
@@ -152,16 +155,26 @@ class ExtractiveAnswerer:
                 f"limited to documents of {', '.join(named)}, the jurisdiction the question names "
                 "(and documents that state none)"
             )
-        hits = self.retrieve(question, filters)
+        result = self.retrieve(question, filters)
+        hits = self._whole_sections(result.hits)
         sources = [
             Source(h.doc_id, p.citation, p.path, p.text, p.start, p.end, p.score) for h in hits for p in h.passages
         ]
+        if "CN" in named and cjk_share(question) < 0.5:
+            notes.append(
+                "the Chinese laws in this corpus are in Chinese, which a question in English cannot match (the "
+                "embedding model reads English only): ask in Chinese to search them"
+            )
+        if hits and not result.relevant:
+            return self._refuse(question, sources, 0.0, "nothing retrieved reaches the relevance floor", notes)
         candidates: list[tuple[Hit, int, int]] = []  # hit, sentence start, end (within the passage)
+        spans_of: dict[str, list[tuple[int, int]]] = {}
         for h in hits:
-            if h.passages[0].kind in NOT_ANSWERS:
+            if h.passages[0].kind in NOT_ANSWERS or (h.weak and not h.cited):
                 continue
-            for s, e in sentence_spans(h.passages[0].text):
-                candidates.append((h, s, e))
+            text = h.passages[0].text
+            spans_of[h.passages[0].chunk_id] = spans = split_at_items(text, sentence_spans(text))
+            candidates += [(h, s, e) for s, e in spans]
         if not candidates:
             return self._refuse(question, sources, 0.0, "nothing was retrieved", notes)
         texts = [h.passages[0].text[s:e] for h, s, e in candidates]
@@ -174,6 +187,10 @@ class ExtractiveAnswerer:
         terms = content_terms(question)
         scores = COSINE_WEIGHT * cos + (1 - COSINE_WEIGHT) * np.array([overlap(terms, t) for t in texts])
         scores -= PREAMBLE_PENALTY * np.array([h.passages[0].kind == "preamble" for h, _, _ in candidates])
+        fit, why = self._fitting(question, candidates, texts, contexts)
+        if not fit.any():
+            return self._refuse(question, sources, float(scores.max()), why, notes)
+        scores = np.where(fit, scores, -1.0)
         best = int(np.argmax(scores))
         evidence = float(scores[best])
         if evidence < self.settings.refusal_threshold:
@@ -190,8 +207,9 @@ class ExtractiveAnswerer:
             if cid in top_docs or len(top_docs) < 2:
                 top_docs.add(cid)
                 chosen.append(int(i))
-        quotes = [self._quote(candidates[i], float(scores[i])) for i in chosen]
-        quotes.sort(key=lambda q: (q.doc_id, q.start))
+        quotes = whole_provisions(
+            [(candidates[i], float(scores[i])) for i in chosen], spans_of, self.settings.max_provision_chars
+        )
         return Answer(
             question=question,
             answered=True,
@@ -203,22 +221,51 @@ class ExtractiveAnswerer:
             notes=notes,
         )
 
-    @staticmethod
-    def _quote(candidate: tuple[Hit, int, int], score: float) -> Quote:
-        hit, s, e = candidate
-        p = hit.passages[0]
-        return Quote(
-            text=p.text[s:e],
-            doc_id=hit.doc_id,
-            title=hit.title,
-            number=hit.number,
-            path=p.path,
-            page=p.page,
-            start=p.start + s,
-            end=p.start + e,
-            citation=p.citation,
-            score=round(score, 4),
+    def _whole_sections(self, hits: list[Hit]) -> list[Hit]:
+        """Each retrieved chunk as its whole provision: a long article is cut into several
+        chunks, and its items must be read with their lead-in and cited by its 款."""
+        out: list[Hit] = []
+        seen: set[tuple[str, str]] = set()
+        texts: dict[str, str] = {}
+        for h in hits:
+            p = h.passages[0]
+            if (h.doc_id, p.path) in seen:
+                continue
+            seen.add((h.doc_id, p.path))
+            rowids = self.searcher.resolver.section_rowids(h.doc_id, p.path) if h.doc_type != "patent" else []
+            if len(rowids) > 1:
+                pieces = [c.chunk for c in self.searcher.catalog.chunks_by_rowid(rowids).values()]
+                lo, hi = min(c.start for c in pieces), max(c.end for c in pieces)
+                if h.doc_id not in texts:
+                    texts[h.doc_id] = self.searcher.catalog.document_text(h.doc_id)
+                h = replace(h, passages=(replace(p, text=texts[h.doc_id][lo:hi], start=lo, end=hi),))
+            out.append(h)
+        return out
+
+    def _fitting(
+        self, question: str, candidates: list[tuple[Hit, int, int]], texts: list[str], contexts: list[str]
+    ) -> tuple[np.ndarray, str]:
+        """Which sentences may answer at all: they share the question's subject (with their
+        heading, or by being the unit the question cites), and state a length of time when
+        the question asks how long; and why none does, when none does."""
+        lexical = self.searcher.lexical
+        n = max(lexical.count, 1)
+
+        def share(term: str) -> float:
+            idf = lexical.idf([term])[0]
+            return max(0.0, (n + 0.5) / (math.exp(idf) + 1) - 0.5) / n
+
+        subject = subject_terms(question, share, self.settings.generic_term_share)
+        fit = np.array(
+            [h.cited or shares_subject(subject, f"{c} {t}") for (h, _, _), t, c in zip(candidates, texts, contexts)]
         )
+        if not fit.any():
+            return fit, f"no retrieved sentence speaks of the question's subject ({', '.join(subject)})"
+        if asks_duration(question):
+            fit &= np.array([states_duration(t) for t in texts])
+            if not fit.any():
+                return fit, "the question asks how long, and no retrieved sentence on its subject states a length of time"
+        return fit, ""
 
     def _refuse(
         self, question: str, sources: list[Source], evidence: float, why: str, notes: list[str]
@@ -233,3 +280,55 @@ class ExtractiveAnswerer:
             threshold=self.settings.refusal_threshold,
             notes=[*notes, why],
         )
+
+
+def _quote_of(hit: Hit, s: int, e: int, score: float, point: str = "") -> Quote:
+    p = hit.passages[0]
+    citation = p.citation
+    if point:
+        # "..., Article 17(1)" -> "..., Article 17(1)(e)"; "..., 第二十四条" -> "..., 第二十四条第（一）项"
+        citation = citation.replace(p.path, p.path + point, 1) if p.path in citation else f"{citation} {point}"
+    return Quote(
+        text=p.text[s:e],
+        doc_id=hit.doc_id,
+        title=hit.title,
+        number=hit.number,
+        path=p.path,
+        page=p.page,
+        start=p.start + s,
+        end=p.start + e,
+        citation=citation,
+        score=round(score, 4),
+    )
+
+
+def whole_provisions(
+    chosen: list[tuple[tuple[Hit, int, int], float]], spans_of: dict[str, list[tuple[int, int]]], max_chars: int
+) -> list[Quote]:
+    """The chosen sentences as quotes, each lead-in with its items: a lead-in ending in a
+    colon, or an item, is quoted as the whole enumeration when it fits in ``max_chars``;
+    otherwise the lead-in and the chosen items are quoted apart. A quote inside one item is
+    cited down to it (Article 17(1)(e), 第二十四条第（一）项). In source order, no quote twice."""
+    wanted: dict[tuple[str, int, int], tuple[Hit, float, bool]] = {}  # (chunk, start, end) -> hit, score, whole unit
+    for (hit, s, e), score in chosen:
+        chunk = hit.passages[0].chunk_id
+        spans = spans_of[chunk]
+        i = spans.index((s, e))
+        unit = units(hit.passages[0].text, spans).get(i)
+        pieces = [(s, e, False)]
+        if unit is not None:
+            lo, hi = spans[unit.lead][0], spans[unit.items[-1]][1]
+            lead = spans[unit.lead]
+            pieces = [(lo, hi, True)] if hi - lo <= max_chars else [(lead[0], lead[1], False), (s, e, False)]
+        for a, b, whole in pieces:
+            key = (chunk, a, b)
+            if key not in wanted or wanted[key][1] < score:
+                wanted[key] = (hit, score, whole)
+    # A piece inside a wider one of the same chunk is already quoted.
+    keys = [k for k in wanted if not any(o != k and o[0] == k[0] and o[1] <= k[1] and k[2] <= o[2] for o in wanted)]
+    quotes = []
+    for chunk, a, b in keys:
+        hit, score, _ = wanted[(chunk, a, b)]
+        quotes.append(_quote_of(hit, a, b, score, pinpoint(hit.passages[0].text, hit.passages[0].path, a, b)))
+    quotes.sort(key=lambda q: (q.doc_id, q.start))
+    return quotes

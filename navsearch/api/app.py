@@ -101,8 +101,13 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
             degraded=problems.redactor(request)(info.degraded or "") or None,
         )
 
-    @app.post("/search", response_model=SearchResponse, responses={422: PROBLEM, 503: PROBLEM}, dependencies=[READ])
-    def search(body: SearchRequest, ns: Service) -> SearchResponse:  # type: ignore[valid-type]
+    @app.post(
+        "/search",
+        response_model=SearchResponse,
+        responses={200: {"content": {"text/csv": {}}}, 422: PROBLEM, 503: PROBLEM},
+        dependencies=[READ],
+    )
+    def search(body: SearchRequest, ns: Service) -> Any:  # type: ignore[valid-type]
         filters = ns.filters(
             doc_types=body.doc_types,
             date_field=body.date_field,
@@ -110,10 +115,13 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
             date_to=body.date_to,
             ipc=body.ipc,
             jurisdictions=body.jurisdictions,
+            assignees=body.assignees,
         )
         t0 = time.perf_counter()
-        result = ns.search(body.query, k=body.k, filters=filters, group=body.group, mode=body.mode)
+        result = ns.search(body.query, k=body.k, filters=filters, group=body.group, mode=body.mode, like=body.like)
         took = (time.perf_counter() - t0) * 1000
+        if body.format == "csv":
+            return PlainTextResponse(ns.export_search(body.query, result, filters), media_type="text/csv")
         return SearchResponse(
             query=body.query,
             k=body.k,
@@ -123,6 +131,11 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
             generation=result.generation,
             candidates=result.candidates,
             hits=[HitOut.model_validate(asdict(h)) for h in result.hits],
+            relevant=result.relevant,
+            relevance=result.relevance,
+            floor=result.floor,
+            notes=list(result.notes),
+            cited=list(result.cited),
         )
 
     @app.get("/documents/{doc_id}", response_model=DocumentOut, responses={404: PROBLEM}, dependencies=[READ])

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from navsearch.filters import IPC_PATTERN, JURISDICTION_PATTERN
 from navsearch.settings import Settings
@@ -39,6 +39,9 @@ class PassageOut(BaseModel):
     score: float
     dense_rank: int | None
     lexical_rank: int | None
+    relevance: float | None = Field(
+        None, description="Cosine of query and passage (Chinese queries: share of the query's terms it holds)."
+    )
 
 
 class HitOut(BaseModel):
@@ -54,6 +57,11 @@ class HitOut(BaseModel):
     issuer: str | None
     assignee: str | None
     passages: list[PassageOut]
+    relevance: float | None = Field(None, description="Its best passage's relevance; 1.0 for a unit the query cites.")
+    weak: bool = Field(False, description="Below the relevance floor: the nearest there is, not a match.")
+    cited: bool = Field(False, description="The query names it by number (patent number, article, section, rule).")
+    more_passages: int = Field(0, description="Passages of a cited unit left out of passages.")
+    family_members: list[str] = Field(default_factory=list, description="Other members of its patent family.")
 
 
 class SearchResponse(BaseModel):
@@ -65,6 +73,13 @@ class SearchResponse(BaseModel):
     generation: int
     candidates: dict[str, int]
     hits: list[HitOut]
+    relevant: bool = Field(
+        True, description="False: nothing in the corpus is relevant (no hit reaches the relevance floor); notes say so."
+    )
+    relevance: float | None = Field(None, description="The best searched hit's relevance.")
+    floor: float = Field(0.0, description="The relevance floor it was compared with.")
+    notes: list[str] = Field(default_factory=list)
+    cited: list[str] = Field(default_factory=list, description="References recognised in the query and where they lead.")
 
 
 class ChunkOut(BaseModel):
@@ -210,6 +225,17 @@ class ReferenceOut(BaseModel):
     family_members: list[str]
     passages: list[PassageOut]
     matches: list[ElementMatchOut]
+    relevance: float | None = None
+    weak: bool = Field(False, description="Below the relevance floor: listed, but discloses no element for coverage.")
+
+
+class CutoffOut(BaseModel):
+    date_field: str
+    before: str
+    patents: int = Field(description="Patents the other filters leave.")
+    undated: int = Field(description="Of those, the ones without the cutoff's date.")
+    removed: int = Field(description="Removed by the cutoff, undated ones included.")
+    eligible: int
 
 
 class CoverageOut(BaseModel):
@@ -232,6 +258,12 @@ class PriorArtOut(BaseModel):
     thresholds: dict[str, float]
     created_at: str
     notes: list[str]
+    novelty_call: bool = Field(
+        True, description="False: the corpus (after the cutoff) cannot support a novelty call; novelty_note says why."
+    )
+    novelty_note: str | None = None
+    relevant: bool = Field(True, description="Some reference reaches the relevance floor.")
+    cutoff: CutoffOut | None = None
 
 
 @dataclass(frozen=True)
@@ -249,7 +281,22 @@ def request_models(settings: Settings) -> RequestModels:
     class SearchRequest(BaseModel):
         model_config = STRICT
 
-        query: str = Field(..., min_length=1, max_length=api.max_query_chars, description="An idea, a question or keywords.")
+        like: str | None = Field(
+            None, min_length=1, max_length=200, description="A doc id: documents like it (query may then be empty)."
+        )
+        query: str = Field(
+            ...,
+            max_length=api.max_query_chars,
+            description='An idea, a question or keywords; may cite by number (US6078496, 35 U.S.C. 102), exclude '
+            '(-word), and require ("a phrase", a AND b). Empty only with like.',
+        )
+
+        @field_validator("query")
+        @classmethod
+        def _query_or_like(cls, value: str, info: ValidationInfo) -> str:
+            if not value.strip() and not info.data.get("like"):
+                raise ValueError("query is empty (it may be empty only with like)")
+            return value
         k: int = Field(10, ge=1, le=api.max_k, description="Number of results (documents, or chunks with group='chunk').")
         group: Grouping = Field("document", description="One hit per document, or per passage.")
         mode: Mode = Field("hybrid", description="Retrievers to use.")
@@ -261,6 +308,10 @@ def request_models(settings: Settings) -> RequestModels:
             default_factory=list, max_length=n, description="IPC prefixes such as 'H01M' or 'G06F1/16'."
         )
         jurisdictions: list[Jurisdiction] = Field(default_factory=list, max_length=n, description="e.g. US, EP, WO, CN, EU.")
+        assignees: list[Annotated[str, StringConstraints(min_length=2, max_length=200)]] = Field(
+            default_factory=list, max_length=n, description="Assignee names or parts of them (any case)."
+        )
+        format: Literal["json", "csv"] = Field("json", description="csv: one row per passage.")
 
     class PriorArtRequest(BaseModel):
         model_config = STRICT

@@ -14,8 +14,9 @@ from navsearch.chunking.chunker import split_sentences
 from navsearch.citations import cite
 from navsearch.embedding.base import Embedder
 from navsearch.errors import InvalidInput
-from navsearch.priorart.coverage import Coverage, coverage, status_for
+from navsearch.priorart.coverage import NOT_FOUND, Coverage, coverage, status_for
 from navsearch.priorart.elements import split_elements
+from navsearch.retrieval.families import family_groups
 from navsearch.retrieval.searcher import Searcher
 from navsearch.settings import PriorArtSettings
 from navsearch.store.catalog import CatalogView
@@ -55,6 +56,20 @@ class Reference:
     family_members: tuple[str, ...]  # the other members of its family (collapsed into this one)
     passages: tuple[Passage, ...]  # its best passages for the idea as a whole
     matches: tuple[ElementMatch, ...]  # one per element
+    relevance: float | None = None  # its best passage's relevance to the idea (retrieval/relevance.py)
+    weak: bool = False  # below the relevance floor: listed, but no element counts as disclosed by it
+
+
+@dataclass(frozen=True)
+class Cutoff:
+    """What a date cutoff did to the patents the other filters leave."""
+
+    date_field: str
+    before: str  # ISO day: references must be dated before it
+    patents: int  # patents the other filters leave
+    undated: int  # of those, the ones without that date (removed: nobody knows if they are prior art)
+    removed: int  # removed by the cutoff, undated ones included
+    eligible: int  # left to search
 
 
 @dataclass(frozen=True)
@@ -71,30 +86,17 @@ class PriorArtResult:
     thresholds: dict[str, float]
     created_at: str
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # False: the corpus (after the cutoff) cannot support a novelty call, and no element is
+    # listed as a candidate point of novelty; ``novelty_note`` says why.
+    novelty_call: bool = True
+    novelty_note: str | None = None
+    relevant: bool = True  # some reference reaches the relevance floor
+    cutoff: Cutoff | None = None
 
 
 def _families(hits: list[Hit], metas: dict[str, DocumentMeta]) -> list[list[Hit]]:
-    """Group hits whose family lists connect them (union-find), best hit's group first."""
-    parent = {h.doc_id: h.doc_id for h in hits}
-
-    def find(x: str) -> str:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    owner: dict[str, str] = {}
-    for h in hits:
-        family = metas[h.doc_id].family if h.doc_id in metas else ()
-        for member in {h.doc_id, *family}:
-            if member in owner:
-                parent[find(h.doc_id)] = find(owner[member])
-            else:
-                owner[member] = h.doc_id
-    groups: dict[str, list[Hit]] = {}
-    for h in hits:  # hits are best first, so each group's first hit is its best
-        groups.setdefault(find(h.doc_id), []).append(h)
-    return list(groups.values())
+    """Group hits whose family lists connect them, best hit's group first."""
+    return family_groups(hits, lambda h: h.doc_id, metas)
 
 
 class Workbench:
@@ -146,7 +148,9 @@ class Workbench:
         """Top ``k`` families, best first: (representative hit, other members, the family's
         hits in rank order). The representative is the member with the fullest text among
         those found; it carries the family's best score."""
-        hits = self.searcher.search(idea, k=min(100, k * self.settings.candidate_factor), filters=filters).hits
+        hits = self.searcher.search(
+            idea, k=min(100, k * self.settings.candidate_factor), filters=filters, collapse_families=False
+        ).hits
         metas = self.catalog.documents_meta(h.doc_id for h in hits)
         lengths = self.catalog.text_lengths(h.doc_id for h in hits)
         out = []
@@ -246,29 +250,40 @@ class Workbench:
             raise InvalidInput(f"policy_k must be between 0 and {self.settings.max_policy_k}; got {policy_k}")
         parts = self.elements_for(idea, elements)
         filters = self.filters_for(priority_date, cutoff_field, ipc, jurisdictions)
+        cut = self.cutoff(filters) if priority_date and filters else None
         families = self.rank_families(idea, filters, k) if filters else []
         matches = self.map_elements(parts, [h.doc_id for h, _, _ in families])
         metas = self.catalog.documents_meta(h.doc_id for h, _, _ in families)
-        refs = tuple(
-            Reference(
-                rank=n,
-                doc_id=h.doc_id,
-                number=h.number,
-                title=h.title,
-                score=h.score,
-                publication_date=h.publication_date,
-                application_date=h.application_date,
-                priority_date=metas[h.doc_id].priority_date,
-                jurisdiction=h.jurisdiction,
-                ipc=h.ipc,
-                assignee=h.assignee,
-                family_members=tuple(members),
-                passages=h.passages,
-                matches=tuple(matches.get(h.doc_id, ())),
-            )
-            for n, (h, members, _) in enumerate(families, start=1)
+        refs = _ordered(
+            [
+                Reference(
+                    rank=n,
+                    doc_id=h.doc_id,
+                    number=h.number,
+                    title=h.title,
+                    score=h.score,
+                    publication_date=h.publication_date,
+                    application_date=h.application_date,
+                    priority_date=metas[h.doc_id].priority_date,
+                    jurisdiction=h.jurisdiction,
+                    ipc=h.ipc,
+                    assignee=h.assignee,
+                    family_members=tuple(members),
+                    passages=h.passages,
+                    matches=tuple(matches.get(h.doc_id, ())),
+                    relevance=h.relevance,
+                    weak=h.weak,
+                )
+                for n, (h, members, _) in enumerate(families, start=1)
+            ]
         )
-        cov = coverage({r.doc_id: [m.status for m in r.matches] for r in refs if r.matches}, len(parts))
+        # Only references that reach the relevance floor count: a produce mister "partly
+        # discloses" a powder-coating gun's elements at cosines any unrelated text reaches.
+        counted = [r for r in refs if r.matches and not r.weak]
+        cov = coverage({r.doc_id: [m.status for m in r.matches] for r in counted}, len(parts))
+        refusal = self.novelty_refusal(cut, counted, refs)
+        if refusal:
+            cov = replace(cov, novelty_candidates=(), weakly_covered=())
         n_policy = self.settings.policy_k if policy_k is None else policy_k
         policy = (
             self.searcher.search(idea, k=n_policy, filters=Filters(doc_types=("policy", "statute"))).hits
@@ -278,10 +293,16 @@ class Workbench:
         notes = []
         if filters is None:
             notes.append(f"no reference can be dated before {date.min.isoformat()}: nothing was searched")
-        elif priority_date:
+        elif cut:
             notes.append(
-                f"references dated on or after {priority_date.isoformat()} ({cutoff_field} date) are excluded, "
-                f"and so are references without a {cutoff_field} date"
+                f"references dated on or after {cut.before} ({cutoff_field} date) are excluded, and so are "
+                f"references without a {cutoff_field} date: the cutoff removed {cut.removed:,} of {cut.patents:,} "
+                f"patents ({cut.undated:,} have no {cutoff_field} date), {cut.eligible:,} are left"
+            )
+        if refs and not counted:
+            notes.append(
+                "no reference reaches the relevance floor: they are the nearest patents, listed as weak, and none "
+                "counts as disclosing an element"
             )
         return PriorArtResult(
             idea=idea,
@@ -305,8 +326,61 @@ class Workbench:
             },
             created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             notes=tuple(notes),
+            novelty_call=refusal is None,
+            novelty_note=refusal,
+            relevant=bool(counted),
+            cutoff=cut,
         )
+
+    def cutoff(self, filters: Filters) -> Cutoff:
+        patents, undated, eligible = self.catalog.cutoff_counts(filters)
+        assert filters.date_to is not None
+        return Cutoff(
+            date_field=filters.date_field,
+            before=(filters.date_to + timedelta(days=1)).isoformat(),
+            patents=patents,
+            undated=undated,
+            removed=patents - eligible,
+            eligible=eligible,
+        )
+
+    def novelty_refusal(self, cut: Cutoff | None, counted: list[Reference], refs: tuple[Reference, ...]) -> str | None:
+        """Why the corpus cannot support a novelty call, or None when it can. Absence of art
+        from a corpus that lacks the field, or that the cutoff emptied, proves nothing new."""
+        field_name = cut.date_field if cut else ""
+        if cut and cut.patents and cut.undated / cut.patents > self.settings.max_undated_share:
+            better = next((f for f in ("publication", "application", "priority") if f != field_name), "publication")
+            return (
+                f"the corpus cannot support a novelty call: {cut.undated:,} of {cut.patents:,} patents have no "
+                f"{field_name} date, so the cutoff removed them though any of them may be prior art; "
+                f"use --cutoff-field {better}"
+            )
+        if cut and cut.eligible < self.settings.min_eligible_patents:
+            return (
+                f"the corpus cannot support a novelty call: only {cut.eligible:,} of {cut.patents:,} patents are "
+                f"dated before {cut.before} ({field_name} date); at least "
+                f"{self.settings.min_eligible_patents:,} are needed (prior_art.min_eligible_patents)"
+            )
+        if not counted:
+            best = max((r.relevance or 0.0 for r in refs), default=None)
+            found = f"the best scores {best:.2f}" if best is not None else "none was found"
+            return (
+                "the corpus cannot support a novelty call: no reference reaches the relevance floor "
+                f"({found}), so this corpus holds no art in the idea's field and cannot tell what is new in it"
+            )
+        return None
 
 
 def _with_score(hit: Hit, score: float) -> Hit:
     return replace(hit, score=score)
+
+
+def _ordered(refs: list[Reference]) -> tuple[Reference, ...]:
+    """References that reach the floor first, then the weak ones; within each, those that
+    match some element (at least partly) before those that match none; search order
+    within that; ranked again from 1. (A reference that matches nothing of the idea is no
+    first reference.)"""
+    def key(r: Reference) -> tuple[bool, bool, int]:
+        return (r.weak, not any(m.status != NOT_FOUND for m in r.matches), r.rank)
+
+    return tuple(replace(r, rank=n) for n, r in enumerate(sorted(refs, key=key), start=1))

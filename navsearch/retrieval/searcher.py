@@ -1,20 +1,38 @@
 """Hybrid search: dense (FAISS) and lexical (BM25) rankings of one index generation,
-filtered, fused with RRF, then grouped per document with each document's best passages."""
+filtered, fused with RRF, then grouped per document with each document's best passages.
+
+Around that core: the units a query cites by number come first (citation_lookup.py); the
+query's operators (-term, "phrase", AND) constrain the passages (query_syntax.py); every
+hit carries a relevance that does not depend on rank, and a search whose best hit is below
+the relevance floor says that nothing relevant was found (relevance.py); a patent family
+is one hit in a document search, its members listed (families.py).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from navsearch.citations import cite
 from navsearch.embedding.base import Embedder
 from navsearch.errors import InvalidInput
+from navsearch.retrieval.citation_lookup import CitationResolver, CitedUnit, parse_references, residual_text
+from navsearch.retrieval.families import family_groups, family_members
 from navsearch.retrieval.fusion import Fused, rrf
+from navsearch.retrieval.query_syntax import ParsedQuery, contains, parse_query, passage_matches
+from navsearch.retrieval.relevance import QueryRelevance, judge
 from navsearch.settings import RetrievalSettings
 from navsearch.store.catalog import Catalog, CatalogView
-from navsearch.store.records import StoredChunk
 from navsearch.store.generation import DenseIndex, Generation, LexicalIndex
-from navsearch.terms import cjk_share, query_terms
-from navsearch.types import MODES, DocumentMeta, Filters, Grouping, Hit, Mode, Passage
+from navsearch.store.records import StoredChunk
+from navsearch.terms import analyze, cjk_share, query_terms
+from navsearch.types import MODES, Chunk, DocumentMeta, Filters, Grouping, Hit, Mode, Passage
+
+CITED_SCORE = 1.0  # a cited unit's score: above any fused score (at most sum of weights / (rrf_k + 1))
+LIKE_CHARS = 2000  # text of a document that "more like this" searches with
+MIN_RESIDUAL_TERMS = 2  # fewer words than this beside a citation: search near the cited unit instead
+LOOKUP_MAX_WORDS = 4  # a query with more words than this beside its citations is a question, not a lookup
 
 
 @dataclass(frozen=True)
@@ -22,6 +40,14 @@ class SearchResult:
     hits: list[Hit]
     candidates: dict[str, int]  # how many candidates each retriever returned
     generation: int  # the vector index generation that answered
+    # False: no cited unit was found and no hit reaches the relevance floor, so nothing in
+    # the corpus is taken to be relevant (the hits are the nearest, all marked weak).
+    relevant: bool = True
+    relevance: float | None = None  # the best searched hit's relevance (see retrieval/relevance.py)
+    floor: float = 0.0  # the floor it was compared with
+    measure: str = ""  # what relevance measured for this query
+    notes: tuple[str, ...] = ()
+    cited: tuple[str, ...] = ()  # references recognised and found, as "typed -> citation"
 
 
 class Searcher:
@@ -38,19 +64,32 @@ class Searcher:
         self.lexical: LexicalIndex = generation.lexical
         self.embedder = embedder
         self.settings = settings
+        self.resolver = CitationResolver(self.catalog)
 
     def _depth(self, k: int, filtered: bool) -> int:
         depth = max(self.settings.min_candidates, k * self.settings.overfetch)
         return depth * (2 if filtered else 1)
 
-    def rankings(self, query: str, filters: Filters, depth: int, mode: Mode) -> dict[str, list[int]]:
+    def scored_rankings(
+        self, query: str, filters: Filters, depth: int, without: np.ndarray | None = None
+    ) -> tuple[list[tuple[int, float]], list[tuple[int, float]], np.ndarray]:
+        """(rowid, score) lists of both retrievers, best first, leaving out the chunk rowids
+        ``without``. The dense one is computed whatever the mode: relevance is judged by it."""
         allowed = None if filters.is_empty() else self.catalog.allowed_ids(filters)
+        if without is not None and len(without):
+            allowed = np.setdiff1d(self.catalog.allowed_ids(filters) if allowed is None else allowed, without)
+        vector = self.embedder.embed([query])[0]
+        dense = self.index.search(vector, depth, allowed, self.settings.nprobe)
+        lexical = self.lexical.search(query_terms(query), depth, allowed)
+        return dense, lexical, vector
+
+    def rankings(self, query: str, filters: Filters, depth: int, mode: Mode) -> dict[str, list[int]]:
+        dense, lexical, _ = self.scored_rankings(query, filters, depth)
         out: dict[str, list[int]] = {}
         if mode in ("hybrid", "dense"):
-            vector = self.embedder.embed([query])[0]
-            out["dense"] = [i for i, _ in self.index.search(vector, depth, allowed, self.settings.nprobe)]
+            out["dense"] = [i for i, _ in dense]
         if mode in ("hybrid", "lexical"):
-            out["lexical"] = [i for i, _ in self.lexical.search(query_terms(query), depth, allowed)]
+            out["lexical"] = [i for i, _ in lexical]
         return out
 
     def search(
@@ -61,46 +100,153 @@ class Searcher:
         filters: Filters | None = None,
         group: Grouping = "document",
         mode: Mode = "hybrid",
+        like: str | None = None,
+        collapse_families: bool = True,
+        lookup: bool = True,
     ) -> SearchResult:
-        """Top ``k`` documents (or chunks) for a query.
+        """Top ``k`` documents (or chunks) for a query; ``like`` a doc id: documents like it.
 
         >>> searcher.search("battery pack detaches at the hinge", k=3).hits[0].doc_id  # doctest: +SKIP
         'US5901035'
         """
         query = query.strip()
-        if not query:
+        if not query and not like:
             raise InvalidInput("query is empty")
         if k < 1:
             raise InvalidInput(f"k must be at least 1, got {k}")
         if mode not in MODES:
             raise InvalidInput(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         filters = filters or Filters()
-        # Grouping needs more chunks than k documents: several chunks share a document.
+        parsed = parse_query(query)
+        notes: list[str] = []
+        semantic = parsed.text
+        skip_docs: set[str] = set()
+        if like:
+            like_meta, _, like_chunks = self.catalog.document(like)
+            semantic = f"{_like_text(like_meta, like_chunks)} {semantic}".strip()
+            skip_docs = {like, *like_meta.family}
+        refs = parse_references(parsed.text) if lookup else []
+        units: list[CitedUnit] = []
+        if refs:
+            units = self._found(refs, filters, notes)
+            words = len(query_terms(residual_text(parsed.text, refs)))
+            if words > LOOKUP_MAX_WORDS:
+                # A question that cites a unit in passing is searched as a whole: the passages
+                # that mention the number match it too (on ObliQA dev, putting the cited rule
+                # first cost 0.04 nDCG@10: benchmarks/reports/citation_lookup.md).
+                if units:
+                    notes.append("cited: " + "; ".join(sorted({u.ref.typed for u in units})) + " (navsearch show DOC PATH reads it)")
+                units = []
+            elif words < MIN_RESIDUAL_TERMS and units:
+                semantic = ""  # a lookup: what is near the cited unit follows it (set once it is chosen)
+        if not units and not semantic.strip():
+            raise InvalidInput("the query has no words to search for (only excluded ones)")
         depth = self._depth(k, not filters.is_empty())
-        rankings = self.rankings(query, filters, depth, mode)
+        fused, rel, candidates = self._fused(semantic, filters, depth, mode) if semantic else ([], None, {})
+        chosen = self._choose(units, fused)
+        # The cited unit's own passages in the order the rest of the query ranks them.
+        order = {f.key: i for i, f in enumerate(fused)}
+        # A document search lists each document once: a cited statute's other provisions
+        # would crowd out every other document, so they leave the ranking.
+        without = self._rowids_of({u.doc_id for u in chosen}) if group == "document" and chosen else None
+        if not semantic or without is not None:
+            semantic = semantic or self._unit_text(chosen[0])
+            fused, rel, candidates = self._fused(semantic, filters, depth, mode, without)
+        assert rel is not None
+        chunks = self.catalog.chunks_by_rowid([f.key for f in fused])
+        pinned = self._pinned(chosen, group, order)
+        pinned_docs = {h.doc_id for h in pinned}
+        pinned_chunks = {p.chunk_id for h in pinned for p in h.passages}
+        fused = self._constrained(fused, chunks, parsed, skip_docs, pinned_docs if group == "document" else set(), pinned_chunks)
+        metas = self.catalog.documents_meta(c.chunk.doc_id for c in chunks.values())
+        shown = [f.key for f in fused[: k * self.settings.passages_per_hit * 4]]
+        if missing := rel.missing(shown):
+            rel.add_vectors(self.catalog.vectors_by_rowid(missing, self.embedder.dimension))
+        if group == "chunk":
+            found = [self._hit(metas, [(f, chunks[f.key])], rel) for f in fused[: max(0, k - len(pinned))]]
+        else:
+            found = self._group(fused, chunks, metas, k - len(pinned), rel, collapse_families)
+        hits = (pinned + found)[:k]
+        best = max((h.relevance for h in found), default=None)
+        relevant = bool(pinned) or (best is not None and best >= rel.floor)
+        if not relevant:
+            notes.append(self._nothing_note(rel, best, filters))
+        return SearchResult(
+            hits=hits,
+            candidates=candidates,
+            generation=self.index.manifest.generation,
+            relevant=relevant,
+            relevance=best,
+            floor=rel.floor,
+            measure=rel.measure,
+            notes=tuple(notes),
+            cited=tuple(f"{u.ref.typed} -> {h.passages[0].citation if h.passages else h.doc_id}" for u, h in zip(chosen, pinned)),
+        )
+
+    # --- fused ranking ---------------------------------------------------------------------
+    def _fused(
+        self, query: str, filters: Filters, depth: int, mode: Mode, without: np.ndarray | None = None
+    ) -> tuple[list[Fused], QueryRelevance, dict[str, int]]:
+        dense, lexical, vector = self.scored_rankings(query, filters, depth, without)
+        rankings: dict[str, list[int]] = {}
+        if mode in ("hybrid", "dense"):
+            rankings["dense"] = [i for i, _ in dense]
+        if mode in ("hybrid", "lexical"):
+            rankings["lexical"] = [i for i, _ in lexical]
         dense_weight = self.settings.dense_weight
         if cjk_share(query) > 0.5:
             dense_weight = self.settings.cjk_dense_weight
-        fused = rrf(
-            rankings,
-            k=self.settings.rrf_k,
-            weights={"dense": dense_weight, "lexical": self.settings.lexical_weight},
-        )
+        fused = rrf(rankings, k=self.settings.rrf_k, weights={"dense": dense_weight, "lexical": self.settings.lexical_weight})
         fused = [f for f in fused if f.score > 0]  # candidates only a zero-weight retriever found
-        candidates = {name: len(r) for name, r in rankings.items()}
-        if group == "chunk":
-            fused = fused[:k]
-        chunks = self.catalog.chunks_by_rowid([f.key for f in fused])
-        metas = self.catalog.documents_meta(c.chunk.doc_id for c in chunks.values())
-        if group == "chunk":
-            hits = [self._hit(metas, [(f, chunks[f.key])]) for f in fused if f.key in chunks]
-        else:
-            hits = self._group(fused, chunks, metas, k)
-        return SearchResult(hits=hits, candidates=candidates, generation=self.index.manifest.generation)
+        return fused, judge(query, self.lexical, dense, self.settings, vector), {n: len(r) for n, r in rankings.items()}
+
+    def _constrained(
+        self,
+        fused: list[Fused],
+        chunks: dict[int, StoredChunk],
+        parsed: ParsedQuery,
+        skip_docs: set[str],
+        pinned_docs: set[str],
+        pinned_chunks: set[str],
+    ) -> list[Fused]:
+        """The fused candidates the query's operators and the cited units leave. An excluded
+        word removes a whole patent (its title, abstract and claims are one invention) but
+        only the passages of other documents (a statute mentions everything somewhere)."""
+        banned = set(skip_docs) | pinned_docs
+        if parsed.excluded:
+            for f in fused:
+                stored = chunks.get(f.key)
+                if stored is None or stored.chunk.doc_id in banned:
+                    continue
+                text = stored.chunk.embed_text
+                terms = set(analyze(text))
+                if any(contains(e, text, terms) for e in parsed.excluded) and self._is_patent(stored.chunk.doc_id):
+                    banned.add(stored.chunk.doc_id)
+        out = []
+        for f in fused:
+            stored = chunks.get(f.key)
+            if stored is None or stored.chunk.doc_id in banned or stored.chunk.chunk_id in pinned_chunks:
+                continue
+            if parsed.constrained and not passage_matches(parsed, stored.chunk.embed_text):
+                continue
+            out.append(f)
+        return out
+
+    def _is_patent(self, doc_id: str) -> bool:
+        meta = self.resolver.docs.get(doc_id)
+        return meta is not None and meta.doc_type == "patent"
 
     def _group(
-        self, fused: list[Fused], chunks: dict[int, StoredChunk], metas: dict[str, DocumentMeta], k: int
+        self,
+        fused: list[Fused],
+        chunks: dict[int, StoredChunk],
+        metas: dict[str, DocumentMeta],
+        k: int,
+        rel: QueryRelevance,
+        collapse: bool,
     ) -> list[Hit]:
+        if k <= 0:
+            return []
         per_doc: dict[str, list[tuple[Fused, StoredChunk]]] = {}
         for f in fused:
             stored = chunks.get(f.key)
@@ -109,42 +255,173 @@ class Searcher:
             per_doc.setdefault(stored.chunk.doc_id, []).append((f, stored))
         # Fused is sorted best first, so each document's first passage is its best; the
         # document ranks by that best passage.
-        ranked = sorted(per_doc.values(), key=lambda items: -items[0][0].score)[:k]
+        ranked = sorted(per_doc.values(), key=lambda items: -items[0][0].score)
         n = self.settings.passages_per_hit
-        return [self._hit(metas, items[:n]) for items in ranked]
+        if not collapse:
+            return [self._hit(metas, items[:n], rel) for items in ranked[:k]]
+        hits = []
+        for family in family_groups(ranked, lambda items: items[0][1].chunk.doc_id, metas)[:k]:
+            ids = [items[0][1].chunk.doc_id for items in family]
+            hit = self._hit(metas, family[0][:n], rel)
+            members = [m for m in family_members(ids, metas) if m != hit.doc_id]
+            hits.append(replace(hit, family_members=tuple(members)) if members else hit)
+        return hits
 
-    @staticmethod
-    def _hit(metas: dict[str, DocumentMeta], items: list[tuple[Fused, StoredChunk]]) -> Hit:
+    def _hit(self, metas: dict[str, DocumentMeta], items: list[tuple[Fused, StoredChunk]], rel: QueryRelevance) -> Hit:
         meta = metas[items[0][1].chunk.doc_id]
         passages = tuple(
-            Passage(
-                chunk_id=s.chunk.chunk_id,
-                kind=s.chunk.kind,
-                path=s.chunk.path,
-                text=s.chunk.text,
-                start=s.chunk.start,
-                end=s.chunk.end,
-                page=s.chunk.page,
-                heading=s.chunk.heading,
-                score=f.score,
-                dense_rank=f.ranks.get("dense"),
-                lexical_rank=f.ranks.get("lexical"),
-                citation=cite(meta, s.chunk),
-                location=s.chunk.location,
-            )
+            _passage(meta, s.chunk, f.score, f.ranks.get("dense"), f.ranks.get("lexical"), rel.of(s.rowid, s.chunk.embed_text))
             for f, s in items
         )
-        return Hit(
-            doc_id=meta.doc_id,
-            doc_type=meta.doc_type,
-            title=meta.title,
-            number=meta.number,
-            score=items[0][0].score,
-            publication_date=meta.publication_date,
-            application_date=meta.application_date,
-            jurisdiction=meta.jurisdiction,
-            ipc=meta.ipc,
-            issuer=meta.issuer,
-            assignee=meta.assignee,
-            passages=passages,
+        relevance = max(p.relevance for p in passages if p.relevance is not None)
+        return _hit_of(meta, passages, items[0][0].score, relevance, weak=relevance < rel.floor)
+
+    # --- cited units -------------------------------------------------------------------------
+    def _found(self, refs: list, filters: Filters, notes: list[str]) -> list[CitedUnit]:  # type: ignore[type-arg]
+        units = [u for r in refs for u in self.resolver.resolve(r)]
+        if units and not filters.is_empty():
+            passing = self.catalog.documents_matching([u.doc_id for u in units], filters)
+            units = [u for u in units if u.doc_id in passing]
+        for r in refs:
+            if not any(u.ref is r for u in units):
+                where = "in the documents the filters leave" if not filters.is_empty() else "in the corpus"
+                notes.append(f"{r.typed!r}: no such document or provision {where}")
+        notes += sorted({u.via for u in units if u.via})
+        return units
+
+    def _choose(self, units: list[CitedUnit], fused: list[Fused]) -> list[CitedUnit]:
+        """One document per reference when it names one; when several documents have the
+        cited number (rule 4.1.1 is in many rulebooks, article 24 in a law and its rules),
+        those the rest of the query also finds come first, in its order."""
+        if not units:
+            return []
+        doc_rank: dict[str, int] = {}
+        if fused:
+            chunks = self.catalog.chunks_by_rowid([f.key for f in fused])
+            for i, f in enumerate(fused):
+                if f.key in chunks:
+                    doc_rank.setdefault(chunks[f.key].chunk.doc_id, i)
+        chosen: list[CitedUnit] = []
+        by_ref: dict[int, list[CitedUnit]] = {}
+        for u in units:
+            by_ref.setdefault(id(u.ref), []).append(u)
+        for group in by_ref.values():
+            if len(group) > 1 and any(u.doc_id in doc_rank for u in group):
+                group = sorted((u for u in group if u.doc_id in doc_rank), key=lambda u: doc_rank[u.doc_id])
+            chosen += group[: self.settings.max_cited_documents]
+        seen: set[tuple[str, tuple[int, ...]]] = set()
+        return [u for u in chosen if not ((u.doc_id, u.rowids) in seen or seen.add((u.doc_id, u.rowids)))]  # type: ignore[func-returns-value]
+
+    def _rowids_of(self, doc_ids: set[str]) -> np.ndarray | None:
+        """Chunk rowids of the cited documents that are not patents (a patent's few chunks
+        leave the document ranking as it is grouped)."""
+        rowids = [r for r, d, _ in self.resolver.provisions_of(doc_ids)]
+        return np.asarray(rowids, dtype=np.int64) if rowids else None
+
+    def _unit_chunks(self, unit: CitedUnit, order: dict[int, int] | None = None) -> tuple[DocumentMeta, list[Chunk]]:
+        if unit.rowids:
+            stored = self.catalog.chunks_by_rowid(unit.rowids)
+            meta = self.catalog.documents_meta([unit.doc_id])[unit.doc_id]
+            ranked = sorted(stored, key=lambda r: ((order or {}).get(r, len(order or {})), r))
+            return meta, [stored[r].chunk for r in ranked]
+        meta, _, chunks = self.catalog.document(unit.doc_id)
+        return meta, chunks
+
+    def _unit_text(self, unit: CitedUnit) -> str:
+        meta, chunks = self._unit_chunks(unit)
+        return _like_text(meta, chunks)
+
+    def _pinned(self, units: list[CitedUnit], group: Grouping, order: dict[int, int]) -> list[Hit]:
+        hits: list[Hit] = []
+        n = self.settings.passages_per_hit
+        for unit in units:
+            meta, chunks = self._unit_chunks(unit, order)
+            if not chunks:
+                continue
+            passages = [_passage(meta, c, CITED_SCORE, None, None, 1.0) for c in chunks]
+            if group == "chunk":
+                hits += [_hit_of(meta, (p,), CITED_SCORE, 1.0, cited=True) for p in passages]
+            else:
+                hits.append(_hit_of(meta, tuple(passages[:n]), CITED_SCORE, 1.0, cited=True, more=len(passages) - n))
+        return hits
+
+    def _nothing_note(self, rel: QueryRelevance, best: float | None, filters: Filters) -> str:
+        if best is None:
+            return "no results" + ("" if filters.is_empty() else " pass the filters")
+        note = (
+            f"nothing in the corpus is relevant to this query: the best passage scores {best:.2f} "
+            f"({rel.measure}), below the relevance floor {rel.floor:.2f}; the results are the nearest, "
+            "marked weak"
         )
+        if rel.cjk:
+            langs = [m.language or "en" for m in self.resolver.docs.values()]
+            other = sum(1 for lang in langs if not lang.startswith(("zh", "ja")))
+            if other:
+                note += (
+                    f". The query is in Chinese or Japanese; {other:,} of the {len(langs):,} documents are not, "
+                    "and the embedding model reads English only: ask again in English to search them"
+                )
+        return note
+
+
+def _like_text(meta: DocumentMeta, chunks: list[Chunk]) -> str:
+    """What 'more like this' and a bare citation search near: the title and the first text."""
+    parts = [meta.title or ""]
+    for c in chunks:
+        if c.kind == "title":
+            continue
+        parts.append(c.text)
+        if sum(len(p) for p in parts) > LIKE_CHARS:
+            break
+    return " ".join(" ".join(parts).split())[:LIKE_CHARS]
+
+
+def _passage(
+    meta: DocumentMeta, chunk: Chunk, score: float, dense_rank: int | None, lexical_rank: int | None, relevance: float
+) -> Passage:
+    return Passage(
+        chunk_id=chunk.chunk_id,
+        kind=chunk.kind,
+        path=chunk.path,
+        text=chunk.text,
+        start=chunk.start,
+        end=chunk.end,
+        page=chunk.page,
+        heading=chunk.heading,
+        score=score,
+        dense_rank=dense_rank,
+        lexical_rank=lexical_rank,
+        citation=cite(meta, chunk),
+        location=chunk.location,
+        relevance=relevance,
+    )
+
+
+def _hit_of(
+    meta: DocumentMeta,
+    passages: tuple[Passage, ...],
+    score: float,
+    relevance: float,
+    *,
+    weak: bool = False,
+    cited: bool = False,
+    more: int = 0,
+) -> Hit:
+    return Hit(
+        doc_id=meta.doc_id,
+        doc_type=meta.doc_type,
+        title=meta.title,
+        number=meta.number,
+        score=score,
+        publication_date=meta.publication_date,
+        application_date=meta.application_date,
+        jurisdiction=meta.jurisdiction,
+        ipc=meta.ipc,
+        issuer=meta.issuer,
+        assignee=meta.assignee,
+        passages=passages,
+        relevance=relevance,
+        weak=weak,
+        cited=cited,
+        more_passages=max(0, more),
+    )

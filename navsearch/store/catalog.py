@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from navsearch.errors import CatalogDamaged, IndexMismatch, NotFound
-from navsearch.store import schema
+from navsearch.store import reads, schema
 from navsearch.store.records import (
     CHUNK_COLUMNS,
     DOC_COLUMNS,
@@ -474,3 +474,16 @@ class CatalogView:
 
     def document(self, doc_id: str) -> StoredDocument:
         return self.catalog.document(doc_id, self.generation)
+
+    # --- reads for lookup by number and prior-art cutoffs (store/reads.py) ----------------
+    def document_keys(self) -> list[DocumentMeta]:
+        return reads.document_keys(self.catalog, self.generation)
+
+    def provision_paths(self) -> list[tuple[int, str, str]]:
+        return reads.provision_paths(self.catalog, self.generation)
+
+    def cutoff_counts(self, filters: Filters) -> tuple[int, int, int]:
+        return reads.cutoff_counts(self.catalog, filters, self.generation)
+
+    def vectors_by_rowid(self, rowids: list[int], dimension: int) -> dict[int, np.ndarray]:
+        return reads.vectors_by_rowid(self.catalog, rowids, dimension)

@@ -91,6 +91,10 @@ class LexicalIndex(Protocol):
         """(chunk rowid, score) for analysed query terms, best first."""
         ...
 
+    def idf(self, terms: list[str]) -> list[float]:
+        """The inverse document frequency of each analysed term (how rare it is here)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Generation:

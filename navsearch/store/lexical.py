@@ -105,6 +105,16 @@ class Bm25Index:
         hit = hit[np.lexsort((hit, -scores[hit]))]  # best first; ties in chunk order
         return [(int(self.ids[i]), float(scores[i])) for i in hit]
 
+    def idf(self, terms: list[str]) -> list[float]:
+        """BM25's idf of each (analysed) term, as search weighs it; a term no chunk holds
+        gets the largest idf there is (ln((N + 0.5) / 0.5)): it is the rarest of all."""
+        out = []
+        for t in terms:
+            col = self.vocab.get(t)
+            df = 0 if col is None else int(self.indptr[col + 1] - self.indptr[col])
+            out.append(max(float(np.log((self.count - df + 0.5) / (df + 0.5))), 1e-6))
+        return out
+
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
         terms = sorted(self.vocab, key=self.vocab.__getitem__)

@@ -149,4 +149,11 @@ def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
             cond = f"({cond} OR d.jurisdiction IS NULL OR d.jurisdiction = '')"
         conds.append(cond)
         args.extend(filters.jurisdictions)
+    if filters.assignees:
+        likes = []
+        for name in filters.assignees:
+            likes.append("lower(d.assignee) LIKE ? ESCAPE '\\'")
+            escaped = name.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            args.append(f"%{escaped}%")
+        conds.append("(" + " OR ".join(likes) + ")")
     return " AND ".join(conds), args

@@ -1,0 +1,85 @@
+"""How relevant a passage is, on a scale that does not depend on its rank, and the floor
+below which a search says that nothing in the corpus is relevant.
+
+The fused RRF score is rank-only: the best hit of an off-topic query scores as high as the
+best hit of a good one. So a hit also carries a relevance:
+- for a query written in Latin script, the cosine of the query and the passage (the
+  embedding model reads English; an off-topic idea finds passages near 0.3-0.45, a
+  paraphrase of a real passage 0.6 and more);
+- for a query written mostly in Chinese or Japanese characters, which that model cannot
+  read, the share of the query's terms (character bigrams, weighted by BM25's idf) that
+  the passage contains.
+The two floors are settings, calibrated by benchmarks/relevance_floor.py on written
+off-corpus and in-corpus queries and PatSnap dev ideas (benchmarks/reports/relevance_floor.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from navsearch.settings import RetrievalSettings
+from navsearch.store.generation import LexicalIndex
+from navsearch.terms import analyze, cjk_share, query_terms
+
+CJK_QUERY_SHARE = 0.5  # the same cut the fusion uses to weigh dense apart for such queries
+
+
+@dataclass
+class QueryRelevance:
+    """The relevance of passages to one query."""
+
+    cjk: bool  # scored by term coverage, not by cosine
+    floor: float
+    terms: list[str]
+    weights: list[float]
+    cosines: dict[int, float] = field(default_factory=dict)  # chunk rowid -> cosine (dense results)
+    vector: np.ndarray | None = None  # the query's embedding, for passages the dense list lacks
+
+    @property
+    def measure(self) -> str:
+        return "share of the query's terms in the passage" if self.cjk else "cosine of query and passage"
+
+    def coverage(self, text: str) -> float:
+        """The idf-weighted share of the query's terms that the text contains."""
+        total = sum(self.weights)
+        if not total:
+            return 0.0
+        present = set(analyze(text))
+        return sum(w for t, w in zip(self.terms, self.weights) if t in present) / total
+
+    def missing(self, rowids: list[int]) -> list[int]:
+        """Of these chunks, those whose cosine is not known yet (the dense list did not reach them)."""
+        return [] if self.cjk else [r for r in rowids if r not in self.cosines]
+
+    def add_vectors(self, vectors: dict[int, np.ndarray]) -> None:
+        if self.vector is not None:
+            for rowid, v in vectors.items():
+                self.cosines[rowid] = float(v @ self.vector)
+
+    def of(self, rowid: int, embed_text: str) -> float:
+        if self.cjk:
+            return round(self.coverage(embed_text), 4)
+        return round(self.cosines.get(rowid, 0.0), 4)
+
+
+def judge(
+    query: str,
+    lexical: LexicalIndex,
+    dense: list[tuple[int, float]],
+    settings: RetrievalSettings,
+    vector: np.ndarray | None = None,
+) -> QueryRelevance:
+    """Relevance of passages to ``query``, given the dense retriever's (rowid, cosine) list
+    and the query's vector."""
+    cjk = cjk_share(query) > CJK_QUERY_SHARE
+    terms = query_terms(query)
+    return QueryRelevance(
+        cjk=cjk,
+        floor=settings.cjk_relevance_floor if cjk else settings.relevance_floor,
+        terms=terms,
+        weights=lexical.idf(terms) if terms else [],
+        cosines=dict(dense),
+        vector=vector,
+    )

@@ -1,0 +1,62 @@
+"""Read-only queries of the catalog for lookup by number and prior-art cutoffs, kept out
+of catalog.py (which owns writes and the reads every search makes): the documents' keys
+(numbers, titles, families), the structural paths of provisions, and what a date cutoff
+removes. Each takes the generation it reads as of (None: the current rows)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from navsearch.store.records import DATE_COLUMNS, DOC_COLUMNS, doc_meta, filter_sql
+from navsearch.types import DocumentMeta, Filters
+
+if TYPE_CHECKING:
+    from navsearch.store.catalog import Catalog
+
+
+def _visible(at: int | None) -> str:
+    from navsearch.store.catalog import visible
+
+    return visible(at)
+
+
+def document_keys(catalog: Catalog, at: int | None = None) -> list[DocumentMeta]:
+    """Metadata of every document generation ``at`` shows, by doc id: what a query's
+    patent number, statute or document number is looked up in."""
+    rows = catalog.con.execute(f"SELECT {DOC_COLUMNS} FROM documents d WHERE {_visible(at)} ORDER BY d.doc_id")
+    return [doc_meta(r) for r in rows]
+
+
+def provision_paths(catalog: Catalog, at: int | None = None) -> list[tuple[int, str, str]]:
+    """(chunk rowid, doc id, path) of every chunk of the documents that are not patents,
+    in document order: where a cited article, section or rule is found."""
+    rows = catalog.con.execute(
+        f"SELECT c.id, c.doc_id, c.path FROM chunks c JOIN documents d ON d.doc_row = c.doc_row "
+        f"WHERE {_visible(at)} AND d.doc_type != 'patent' ORDER BY c.id"
+    )
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+def cutoff_counts(catalog: Catalog, filters: Filters, at: int | None = None) -> tuple[int, int, int]:
+    """(documents passing the filters but their dates, of those the ones without the
+    filters' date field, documents passing every filter): what a date cutoff removed."""
+    undated = Filters(
+        doc_types=filters.doc_types, date_field=filters.date_field, ipc_prefixes=filters.ipc_prefixes,
+        jurisdictions=filters.jurisdictions, unknown_jurisdiction_ok=filters.unknown_jurisdiction_ok,
+        assignees=filters.assignees,
+    )
+    column = DATE_COLUMNS[filters.date_field]
+    out = []
+    for f, extra in ((undated, ""), (undated, f" AND d.{column} IS NULL"), (filters, "")):
+        where, args = filter_sql(f)
+        sql = f"SELECT count(*) FROM documents d WHERE {_visible(at)}" + (f" AND {where}" if where else "") + extra
+        out.append(catalog.con.execute(sql, args).fetchone()[0])
+    return out[0], out[1], out[2]
+
+
+def vectors_by_rowid(catalog: Catalog, rowids: list[int], dimension: int) -> dict[int, np.ndarray]:
+    """Stored vectors of chunks by row id (rows are never changed, so any generation's)."""
+    rows = catalog._select_in("SELECT id, vector FROM chunks WHERE id IN ({ids})", rowids)
+    return {r[0]: np.frombuffer(r[1], dtype=np.float32, count=dimension) for r in rows}
