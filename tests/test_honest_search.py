@@ -241,7 +241,8 @@ def test_csv_export_cli_and_http(bundled: NavSearch, monkeypatch: pytest.MonkeyP
     assert family.exit_code == 0 and "+1 more" in family.output
     refused = runner.invoke(app, ["prior-art", WIND_CLAIM, "--priority-date", "2002-05-22", "--cutoff-field", "priority"])
     assert refused.exit_code == 0 and "candidate points of novelty: none listed" in refused.output
-    with TestClient(create_app(bundled.settings, service=bundled)) as client:
+    # The module's index was built before the autouse fixture let TestClient's host in: ask as localhost.
+    with TestClient(create_app(bundled.settings, service=bundled), base_url="http://localhost") as client:
         body = client.post("/search", json={"query": "笔记本电脑的可拆卸电池", "k": 3}).json()
         assert body["relevant"] is False and body["notes"] and body["hits"][0]["weak"] is True
         cited = client.post("/search", json={"query": "GDPR Article 17", "k": 3}).json()

@@ -149,7 +149,7 @@ class Workbench:
         hits in rank order). The representative is the member with the fullest text among
         those found; it carries the family's best score."""
         hits = self.searcher.search(
-            idea, k=min(100, k * self.settings.candidate_factor), filters=filters, collapse_families=False
+            idea, k=min(100, k * self.settings.candidate_factor), filters=filters, collapse_families=False, syntax=False
         ).hits
         metas = self.catalog.documents_meta(h.doc_id for h in hits)
         lengths = self.catalog.text_lengths(h.doc_id for h in hits)
@@ -286,7 +286,7 @@ class Workbench:
             cov = replace(cov, novelty_candidates=(), weakly_covered=())
         n_policy = self.settings.policy_k if policy_k is None else policy_k
         policy = (
-            self.searcher.search(idea, k=n_policy, filters=Filters(doc_types=("policy", "statute"))).hits
+            self.searcher.search(idea, k=n_policy, filters=Filters(doc_types=("policy", "statute")), syntax=False).hits
             if n_policy
             else []
         )

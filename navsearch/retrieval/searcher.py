@@ -103,6 +103,7 @@ class Searcher:
         like: str | None = None,
         collapse_families: bool = True,
         lookup: bool = True,
+        syntax: bool = True,
     ) -> SearchResult:
         """Top ``k`` documents (or chunks) for a query; ``like`` a doc id: documents like it.
 
@@ -117,7 +118,8 @@ class Searcher:
         if mode not in MODES:
             raise InvalidInput(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         filters = filters or Filters()
-        parsed = parse_query(query)
+        # An idea or a claim is prose, not a query: its quotes and hyphens are no operators.
+        parsed = parse_query(query) if syntax else ParsedQuery(text=query)
         notes: list[str] = []
         semantic = parsed.text
         skip_docs: set[str] = set()
