@@ -105,7 +105,10 @@ def _start(index: Path) -> tuple[subprocess.Popen[bytes], str]:
             raise RuntimeError(f"the server exited on start: {err[-1500:]}")
         try:
             if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                return proc, base
+                time.sleep(0.3)
+                if proc.poll() is None:  # ours answered, not another process that took the port
+                    return proc, base
+                continue
         except httpx.HTTPError:
             pass
         time.sleep(0.1)
