@@ -155,6 +155,15 @@ def test_grace_period_article_comes_with_all_four_items(bundled: NavSearch) -> N
     assert "不丧失新颖性：" in quote.text
 
 
+def test_compulsory_licence_main_article_is_among_the_sources(bundled: NavSearch) -> None:
+    answer = bundled.ask("什么情况下可以给予强制许可？")
+    assert any(s.path == "第五十三条" for s in answer.sources)
+    assert answer.answered
+    art53 = [q for q in answer.quotes if q.path == "第五十三条"]
+    if art53:  # quoted with both of its items
+        assert "（一）" in art53[0].text and "（二）" in art53[0].text
+
+
 def test_citations_carry_paragraph_and_item(bundled: NavSearch) -> None:
     answer = bundled.ask("发明专利权的期限是多少年？")
     assert answer.answered
