@@ -18,7 +18,7 @@ from navsearch.retrieval.citation_lookup import (
     unit_of,
 )
 from navsearch.retrieval.families import family_groups, family_members
-from navsearch.retrieval.query_syntax import parse_query, passage_matches
+from navsearch.retrieval.query_syntax import holds_phrases, parse_query, passage_matches
 from navsearch.types import DocumentMeta
 
 
@@ -87,7 +87,9 @@ def test_query_operators() -> None:
     assert parse_query("a self-cleaning filter at -5 degrees").excluded == ()  # hyphens and numbers are not operators
     assert passage_matches(p, "A hollow fiber membrane module for filtration")
     assert not passage_matches(p, "A hollow fiber membrane bioreactor")  # excluded word
-    assert not passage_matches(p, "A hollow-fibre membrane module")  # the phrase is not there
+    assert holds_phrases(p, "A Hollow  Fiber membrane") and not holds_phrases(p, "A hollow-fibre membrane module")
+    # In capitals, AND/OR/NOT belong to a title, not to the syntax.
+    assert parse_query("SYSTEM AND METHOD FOR TREATING WATER").required == ()
     assert not passage_matches(parse_query("filter -bioreactors"), "membrane bioreactor")  # stems, as BM25 matches
 
 
