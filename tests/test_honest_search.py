@@ -155,6 +155,15 @@ def test_grace_period_article_comes_with_all_four_items(bundled: NavSearch) -> N
     assert "不丧失新颖性：" in quote.text
 
 
+def test_compulsory_licence_main_article_is_among_the_sources(bundled: NavSearch) -> None:
+    answer = bundled.ask("什么情况下可以给予强制许可？")
+    assert any(s.path == "第五十三条" for s in answer.sources)
+    assert answer.answered
+    art53 = [q for q in answer.quotes if q.path == "第五十三条"]
+    if art53:  # quoted with both of its items
+        assert "（一）" in art53[0].text and "（二）" in art53[0].text
+
+
 def test_citations_carry_paragraph_and_item(bundled: NavSearch) -> None:
     answer = bundled.ask("发明专利权的期限是多少年？")
     assert answer.answered
@@ -197,8 +206,8 @@ def test_exclusion_phrase_assignee_and_more_like_this(bundled: NavSearch) -> Non
         doc = bundled.document(h.doc_id)
         assert "bioreactor" not in f"{doc.meta.title} {doc.text}".lower()
     phrase = bundled.search('"hollow fiber" membrane', k=5).hits
-    # as the passage is indexed: with its patent's title
-    assert phrase and all("hollow fiber" in " ".join(f"{h.title} {p.text}".lower().split()) for h in phrase for p in h.passages)
+    # the passages holding the phrase (as indexed: with the patent's title) come first
+    assert phrase and all("hollow fiber" in " ".join(f"{h.title} {h.passages[0].text}".lower().split()) for h in phrase)
     kubota = bundled.search("membrane", k=5, filters=bundled.filters(assignees=["kubota"])).hits
     assert kubota and all("KUBOTA" in (h.assignee or "") for h in kubota)
     like = bundled.search("", like="US6078496", k=5).hits

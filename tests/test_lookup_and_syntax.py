@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from navsearch.answer.checks import asks_duration, shares_subject, states_duration, subject_terms
-from navsearch.answer.provisions import pinpoint, split_at_items, units
+from navsearch.answer.extractive import sentence_spans, whole_provisions
+from navsearch.answer.provisions import Unit, pinpoint, provision_unit
 from navsearch.retrieval.citation_lookup import (
     parse_references,
     patent_base,
@@ -17,7 +18,7 @@ from navsearch.retrieval.citation_lookup import (
     unit_of,
 )
 from navsearch.retrieval.families import family_groups, family_members
-from navsearch.retrieval.query_syntax import parse_query, passage_matches
+from navsearch.retrieval.query_syntax import holds_phrases, parse_query, passage_matches
 from navsearch.types import DocumentMeta
 
 
@@ -86,7 +87,9 @@ def test_query_operators() -> None:
     assert parse_query("a self-cleaning filter at -5 degrees").excluded == ()  # hyphens and numbers are not operators
     assert passage_matches(p, "A hollow fiber membrane module for filtration")
     assert not passage_matches(p, "A hollow fiber membrane bioreactor")  # excluded word
-    assert not passage_matches(p, "A hollow-fibre membrane module")  # the phrase is not there
+    assert holds_phrases(p, "A Hollow  Fiber membrane") and not holds_phrases(p, "A hollow-fibre membrane module")
+    # In capitals, AND/OR/NOT belong to a title, not to the syntax.
+    assert parse_query("SYSTEM AND METHOD FOR TREATING WATER").required == ()
     assert not passage_matches(parse_query("filter -bioreactors"), "membrane bioreactor")  # stems, as BM25 matches
 
 
@@ -96,22 +99,36 @@ def test_lead_in_with_its_items_and_pinpoints() -> None:
         "(a) the personal data are no longer necessary;\n(b) the data subject withdraws consent;\n"
         "(e) the personal data have to be erased for compliance with a legal obligation."
     )
-    spans = split_at_items(gdpr, [(0, len(gdpr))])
-    assert len(spans) == 4
-    unit = units(gdpr, spans)[3]
-    assert unit.lead == 0 and unit.items == (1, 2, 3)
+    spans = sentence_spans(gdpr)
+    assert len(spans) == 4  # the splitter cuts before each point
+    assert provision_unit(gdpr, spans, 3) == provision_unit(gdpr, spans, 0) == Unit(lead=0, last=3)
     assert pinpoint(gdpr, "Article 17(1)", *spans[3]) == "(e)"
     assert pinpoint(gdpr, "Article 17(1)", 0, len(gdpr)) == ""  # the whole paragraph: no pinpoint
+    assert provision_unit("Personal data shall be processed lawfully. It shall be accurate.", [(0, 42), (43, 64)], 1) is None
     cn = "第四十二条 发明专利权的期限为二十年。\n自发明专利申请日起满四年的，给予补偿。\n补偿期限不超过五年。"
     assert pinpoint(cn, "第四十二条", 0, 10) == "第一款"
     assert pinpoint(cn, "第四十二条", cn.index("补偿期限"), len(cn)) == "第三款"
     cn24 = "第二十四条 有下列情形之一的，不丧失新颖性：\n（一）在国家出现紧急状态时首次公开的；\n（二）在展览会上首次展出的。"
-    spans = split_at_items(cn24, [(0, cn24.index("\n（二）")), (cn24.index("（二）"), len(cn24))])
-    assert [cn24[s:e][:3] for s, e in spans] == ["第二十", "（一）", "（二）"]
-    assert pinpoint(cn24, "第二十四条", *spans[2]) == "第（二）项"
+    spans = sentence_spans(cn24)  # "：" is no sentence end: the lead-in and item (一) are one sentence
+    assert len(spans) == 2 and provision_unit(cn24, spans, 1) == Unit(lead=0, last=1)
+    assert pinpoint(cn24, "第二十四条", *spans[1]) == "第（二）项"
     usc = "(b) Exceptions.—\n(1) Disclosures made 1 year or less before.—A disclosure shall not be prior art if—\n(A) the disclosure was made by the inventor; or\n(B) the subject matter had been disclosed."
-    spans = split_at_items(usc, [(0, len(usc))])
-    assert pinpoint(usc, "§ 102(b)(1)", *spans[2]) == "(A)"
+    a = usc.index("(A)")
+    assert pinpoint(usc, "§ 102(b)(1)", a, usc.index("\n", a)) == "(A)"
+
+
+def test_quotes_are_whole_provisions() -> None:
+    from navsearch.types import Hit, Passage
+
+    text = "第二十四条 有下列情形之一的，不丧失新颖性：\n（一）在国家出现紧急状态时首次公开的；\n（二）在展览会上首次展出的。"
+    passage = Passage("c1", "article", "第二十四条", text, 100, 100 + len(text), None, None, 0.1, 1, 1, "专利法, 第二十四条")
+    hit = Hit("cn", "statute", "专利法", None, 0.1, None, None, "CN", (), None, None, (passage,))
+    spans = sentence_spans(text)
+    [quote] = whole_provisions([((hit, *spans[1]), 0.7)], {"c1": spans}, max_chars=1500)
+    assert quote.text == text and (quote.start, quote.end) == (100, 100 + len(text))
+    assert quote.citation == "专利法, 第二十四条"
+    lead, item = whole_provisions([((hit, *spans[1]), 0.7)], {"c1": spans}, max_chars=40)
+    assert lead.text.endswith("（一）在国家出现紧急状态时首次公开的；") and item.citation == "专利法, 第二十四条第（二）项"
 
 
 def test_answer_checks() -> None:

@@ -21,7 +21,7 @@ from navsearch.chunking.chunker import split_sentences
 from navsearch.embedding.base import Embedder
 from navsearch.errors import InvalidInput
 from navsearch.answer.checks import asks_duration, shares_subject, states_duration, subject_terms
-from navsearch.answer.provisions import pinpoint, split_at_items, units
+from navsearch.answer.provisions import ITEM, pinpoint, provision_unit
 from navsearch.retrieval.searcher import Searcher, SearchResult
 from navsearch.settings import AnswerSettings
 from navsearch.terms import STOPWORDS, cjk_share, stem_words
@@ -170,10 +170,10 @@ class ExtractiveAnswerer:
         candidates: list[tuple[Hit, int, int]] = []  # hit, sentence start, end (within the passage)
         spans_of: dict[str, list[tuple[int, int]]] = {}
         for h in hits:
-            if h.passages[0].kind in NOT_ANSWERS or (h.weak and not h.cited):
+            if h.passages[0].kind in NOT_ANSWERS:
                 continue
             text = h.passages[0].text
-            spans_of[h.passages[0].chunk_id] = spans = split_at_items(text, sentence_spans(text))
+            spans_of[h.passages[0].chunk_id] = spans = sentence_spans(text)
             candidates += [(h, s, e) for s, e in spans]
         if not candidates:
             return self._refuse(question, sources, 0.0, "nothing was retrieved", notes)
@@ -302,6 +302,19 @@ def _quote_of(hit: Hit, s: int, e: int, score: float, point: str = "") -> Quote:
     )
 
 
+def _items_end(text: str, at: int) -> int:
+    """The end of the item lines that follow ``at`` (items a sentence splitter left inside
+    one sentence: "... has been—\n(a) ...\n(b) ...")."""
+    end = at
+    for m in re.finditer(r"\n", text[at:]):
+        line = at + m.end()
+        if line > end + 1 or not ITEM.match(text, line):
+            break
+        nxt = text.find("\n", line)
+        end = len(text) if nxt < 0 else nxt
+    return end
+
+
 def whole_provisions(
     chosen: list[tuple[tuple[Hit, int, int], float]], spans_of: dict[str, list[tuple[int, int]]], max_chars: int
 ) -> list[Quote]:
@@ -313,12 +326,14 @@ def whole_provisions(
     for (hit, s, e), score in chosen:
         chunk = hit.passages[0].chunk_id
         spans = spans_of[chunk]
-        i = spans.index((s, e))
-        unit = units(hit.passages[0].text, spans).get(i)
+        text = hit.passages[0].text
+        unit = provision_unit(text, spans, spans.index((s, e)))
         pieces = [(s, e, False)]
         if unit is not None:
-            lo, hi = spans[unit.lead][0], spans[unit.items[-1]][1]
             lead = spans[unit.lead]
+            lo, hi = lead[0], spans[unit.last][1]
+            if unit.last == unit.lead:  # its items are lines of the lead-in's own sentence
+                hi = _items_end(text, lead[1])
             pieces = [(lo, hi, True)] if hi - lo <= max_chars else [(lead[0], lead[1], False), (s, e, False)]
         for a, b, whole in pieces:
             key = (chunk, a, b)
@@ -329,6 +344,9 @@ def whole_provisions(
     quotes = []
     for chunk, a, b in keys:
         hit, score, _ = wanted[(chunk, a, b)]
-        quotes.append(_quote_of(hit, a, b, score, pinpoint(hit.passages[0].text, hit.passages[0].path, a, b)))
+        text = hit.passages[0].text
+        a += len(text[a:b]) - len(text[a:b].lstrip())  # a quote starts at its first word
+        b -= len(text[a:b]) - len(text[a:b].rstrip())
+        quotes.append(_quote_of(hit, a, b, score, pinpoint(text, hit.passages[0].path, a, b)))
     quotes.sort(key=lambda q: (q.doc_id, q.start))
     return quotes

@@ -23,48 +23,43 @@ ROMAN = re.compile(r"^(?:i|ii|iii|iv|v|vi|vii|viii|ix|x|xi|xii|xiii|xiv|xv)$", r
 
 @dataclass(frozen=True)
 class Unit:
-    lead: int  # index of the lead-in sentence
-    items: tuple[int, ...]  # indexes of its item sentences, in order
+    lead: int  # index of the sentence holding the lead-in
+    last: int  # index of its last item's sentence (the lead's own when its items are its lines)
 
 
-def split_at_items(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sentence spans cut again where a line starts an item: Chinese lead-ins end in "：",
-    which no sentence splitter cuts at, so "…不丧失新颖性：\\n（一）…；" is two sentences."""
-    out = []
-    for s, e in spans:
-        cut = s
-        for m in re.finditer(r"\n", text[s:e]):
-            at = s + m.end()
-            if ITEM.match(text, at) and text[cut:at].strip():
-                out.append((cut, at - 1))
-                cut = at
-        out.append((cut, e))
-    return [_trim(text, s, e) for s, e in out if text[s:e].strip()]
+def _starts_item(text: str, span: tuple[int, int]) -> bool:
+    return ITEM.match(text, span[0]) is not None
 
 
-def _trim(text: str, s: int, e: int) -> tuple[int, int]:
-    """A span without the whitespace at either end."""
-    piece = text[s:e]
-    return s + len(piece) - len(piece.lstrip()), s + len(piece.rstrip())
+def _holds_lead(text: str, span: tuple[int, int]) -> bool:
+    r"""The sentence ends a lead-in: it ends in a colon or dash, or has one just before an
+    item line ("…不丧失新颖性：\n（一）…", which no sentence splitter cuts)."""
+    piece = text[span[0] : span[1]]
+    if LEAD_END.search(piece):
+        return True
+    return any(LEAD_END.search(piece[: m.start()]) and ITEM.match(piece, m.end()) for m in re.finditer(r"\n", piece))
 
 
-def units(text: str, spans: list[tuple[int, int]]) -> dict[int, Unit]:
-    """Sentence index -> the lead-in unit it belongs to (lead-ins and their items)."""
-    out: dict[int, Unit] = {}
-    i = 0
-    while i < len(spans):
-        s, e = spans[i]
-        if LEAD_END.search(text[s:e]) and i + 1 < len(spans) and ITEM.match(text[spans[i + 1][0] : spans[i + 1][1]]):
-            j = i + 1
-            while j < len(spans) and ITEM.match(text[spans[j][0] : spans[j][1]]):
-                j += 1
-            unit = Unit(i, tuple(range(i + 1, j)))
-            for k in range(i, j):
-                out[k] = unit
-            i = j
-        else:
-            i += 1
-    return out
+def provision_unit(text: str, spans: list[tuple[int, int]], i: int) -> Unit | None:
+    r"""The lead-in and items sentence ``i`` belongs to, if any: an item (or a run of
+    items) under a lead-in, or the lead-in itself. Sentences are not cut again: answers
+    score the sentences they always did, and only quote more of the provision.
+
+    >>> t = "Where one of the following applies:\n(a) it is late;\n(b) it is wrong."
+    >>> provision_unit(t, [(0, 35), (36, 51), (52, len(t))], 2)
+    Unit(lead=0, last=2)
+    """
+    lead = i
+    while lead >= 0 and _starts_item(text, spans[lead]) and not _holds_lead(text, spans[lead]):
+        lead -= 1
+    if lead < 0 or not _holds_lead(text, spans[lead]):
+        return None
+    last = lead
+    while last + 1 < len(spans) and _starts_item(text, spans[last + 1]):
+        last += 1
+    if last == lead and "\n" not in text[spans[lead][0] : spans[lead][1]]:
+        return None  # a lead-in whose items are not in this passage
+    return Unit(lead, last)
 
 
 def _lines(text: str) -> list[tuple[int, int]]:

@@ -1,6 +1,8 @@
 """What a user types into a search box, beyond words: ``-term`` and ``NOT term`` exclude,
-``"a phrase"`` must appear as typed, ``a AND b`` requires both words (words are OR-ed by
-default, as BM25 ranks them). Pure functions, no I/O.
+``"a phrase"`` ranks the passages holding it first, ``a AND b`` requires both words (words
+are OR-ed by default, as BM25 ranks them). AND, OR and NOT are operators only between words
+that are not in capitals themselves: a title typed "SYSTEM AND METHOD FOR ..." is words.
+Pure functions, no I/O.
 """
 
 from __future__ import annotations
@@ -18,12 +20,13 @@ _TOKEN = re.compile(r'(?P<neg>-)?(?:"(?P<q1>[^"]+)"|“(?P<q2>[^”]+)”|(?P<wo
 class ParsedQuery:
     text: str  # what retrieval ranks by: the query without its operators and excluded words
     excluded: tuple[str, ...] = ()  # words or phrases a passage must not contain
-    phrases: tuple[str, ...] = ()  # phrases a passage must contain, as typed
+    phrases: tuple[str, ...] = ()  # phrases the passages holding them rank first, as typed
     required: tuple[str, ...] = ()  # words a passage must contain (joined by AND)
 
     @property
     def constrained(self) -> bool:
-        return bool(self.excluded or self.phrases or self.required)
+        """Some passages are left out: excluded or required words."""
+        return bool(self.excluded or self.required)
 
 
 def parse_query(query: str) -> ParsedQuery:
@@ -47,7 +50,7 @@ def parse_query(query: str) -> ParsedQuery:
     for i, m in enumerate(tokens):
         phrase = m.group("q1") or m.group("q2")
         word = m.group("word")
-        if word in ("NOT", "AND", "OR") and phrase is None and not m.group("neg"):
+        if word in ("NOT", "AND", "OR") and phrase is None and not m.group("neg") and _operator_at(tokens, i):
             negate_next = word == "NOT"
             if word == "AND" and words:
                 and_pending = True
@@ -73,21 +76,34 @@ def parse_query(query: str) -> ParsedQuery:
     return ParsedQuery(" ".join(words), tuple(excluded), tuple(phrases), tuple(required))
 
 
+def _capitals(m: re.Match[str] | None) -> bool:
+    word = (m.group("word") or "") if m else ""
+    return bool(re.search(r"[A-Z]", word)) and not re.search(r"[a-z]", word)
+
+
+def _operator_at(tokens: list[re.Match[str]], i: int) -> bool:
+    """AND/OR/NOT between words in capitals is part of a title, not an operator."""
+    before = tokens[i - 1] if i > 0 else None
+    after = tokens[i + 1] if i + 1 < len(tokens) else None
+    return not (_capitals(before) or _capitals(after))
+
+
 def _normal(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+def holds_phrases(parsed: ParsedQuery, text: str) -> bool:
+    """The text holds every quoted phrase (case and spacing aside)."""
+    flat = _normal(text)
+    return all(_normal(phrase) in flat for phrase in parsed.phrases)
+
+
 def passage_matches(parsed: ParsedQuery, text: str) -> bool:
-    """The text holds every phrase and required word (as BM25 analyses words: 'filters'
-    matches 'filter') and none of the excluded ones."""
+    """The text holds every required word (as BM25 analyses words: 'filters' matches
+    'filter') and none of the excluded ones."""
     if not parsed.constrained:
         return True
-    if parsed.phrases or any(" " in e for e in parsed.excluded):
-        flat = _normal(text)
     terms = set(analyze(text))
-    for phrase in parsed.phrases:
-        if _normal(phrase) not in flat:
-            return False
     for word in parsed.required:
         if not set(analyze(word)) <= terms:
             return False
