@@ -404,7 +404,7 @@ class NavSearch:
         cutoff_field: str | None = None,
         filters: Filters | None = None,
     ) -> dict[str, dict[str, float]]:
-        """recall@10/100, nDCG@10, MRR@10, MAP and p50 latency of each mode on a BEIR-style
+        """recall@10/100, nDCG@10, MRR@10, MAP@10, MAP and p50 latency of each mode on a BEIR-style
         query set (navsearch.eval)."""
         from navsearch.eval.runner import evaluate, load_query_set
 

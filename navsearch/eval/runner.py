@@ -120,7 +120,7 @@ def evaluate(
 
 
 def format_table(results: dict[str, dict[str, float]]) -> str:
-    cols = ["recall@10", "recall@100", "ndcg@10", "mrr@10", "map", "latency_p50_ms", "queries"]
+    cols = ["recall@10", "recall@100", "ndcg@10", "mrr@10", "map@10", "map", "latency_p50_ms", "queries"]
     lines = [f"{'mode':10}" + "".join(f"{c:>15}" for c in cols)]
     for mode, scores in results.items():
         cells = "".join(
