@@ -60,9 +60,11 @@ def test_query_set_errors(tmp_path: Path) -> None:
     qrels.write_text("q9\td\t1\n")
     with pytest.raises(InvalidInput, match="judged queries are not in"):
         load_query_set(q, qrels)
-    q.write_text('{"_id": "q1"}')
+    q.write_text('{"text": "no id"}')  # a query without an id cannot be reported: the set is refused
     with pytest.raises(InvalidInput, match="needs '_id' and 'text'"):
         load_query_set(q, qrels)
+    q.write_text('{"_id": "q9"}')  # one without text fails alone when run (tests/test_long_queries.py)
+    assert load_query_set(q, qrels).queries == {"q9": {"_id": "q9"}}
 
 
 def test_passages_jsonl(tmp_path: Path) -> None:
