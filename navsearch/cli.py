@@ -358,7 +358,7 @@ def evaluate_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of the table.")] = False,
     out: Annotated[Optional[Path], typer.Option(help="Also write the JSON results here.")] = None,
 ) -> None:
-    """recall@10/100, nDCG@10, MRR@10 and MAP of each mode on a query set."""
+    """recall@10/100, nDCG@10, MRR@10, MAP@10 and MAP of each mode on a query set."""
     service = _service()
     filters = _filters(service, doc_type, date_field=date_field)
     results = service.evaluate(

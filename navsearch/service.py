@@ -215,8 +215,8 @@ class NavSearch:
 
     # --- the settings' limits: every interface comes through here, so each is checked
     # once (the searcher checks what no request may break: an empty query, k < 1, a mode).
-    def _check_length(self, text: str, name: str) -> None:
-        limit = self.settings.api.max_query_chars
+    def _check_length(self, text: str, name: str, limit: int | None = None) -> None:
+        limit = limit or self.settings.api.max_query_chars
         if len(text) > limit:
             raise InvalidInput(f"{name} is {len(text)} characters long; the limit is {limit}")
 
@@ -262,7 +262,7 @@ class NavSearch:
         """Hybrid search; a query may cite units by number (they come first), exclude words
         (-term, NOT term), require phrases ("...") and words (a AND b); ``like`` a doc id:
         documents like it (navsearch.retrieval)."""
-        self._check_length(query, "query")
+        self._check_length(query, "query", self.settings.api.max_search_chars)  # long queries: retrieval/long_query.py
         self._check_k(k)
         return self.searcher().search(query, k=k, filters=filters, group=group, mode=mode, like=like)
 
@@ -403,8 +403,8 @@ class NavSearch:
         modes: Sequence[str] = MODES,
         cutoff_field: str | None = None,
         filters: Filters | None = None,
-    ) -> dict[str, dict[str, float]]:
-        """recall@10/100, nDCG@10, MRR@10, MAP and p50 latency of each mode on a BEIR-style
+    ) -> dict[str, dict[str, Any]]:
+        """recall@10/100, nDCG@10, MRR@10, MAP@10, MAP and p50 latency of each mode on a BEIR-style
         query set (navsearch.eval)."""
         from navsearch.eval.runner import evaluate, load_query_set
 

@@ -171,6 +171,57 @@ class RetrievalSettings(BaseModel):
     max_cited_documents: int = Field(
         3, ge=1, le=20, description="Most documents one cited number (e.g. an article number several laws have) puts first."
     )
+    # --- long queries (a whole claim set, a case description): docs/DESIGN.md "Long queries"
+    long_query_dense: Literal["head", "windows"] = Field(
+        "head",
+        description=(
+            "How the dense leg reads a query longer than the encoder's window: 'head' embeds the first window "
+            "(what the encoder's truncation did); 'windows' embeds it window by window and searches with the "
+            "normalised mean. On PatSnap dev (11 queries over the window) windows cost 0.0034 nDCG@10: "
+            "benchmarks/reports/ablation_ranking.md."
+        ),
+    )
+    max_query_windows: int = Field(
+        8, ge=1, le=256, description="Most encoder windows of one long query embedded (the rest of the text is read by BM25 only)."
+    )
+    max_query_terms: int = Field(
+        64,
+        ge=1,
+        le=4096,
+        description=(
+            "Most distinct terms the BM25 leg searches with; a query with more keeps its most informative "
+            "ones (tf x idf in this index)."
+        ),
+    )
+    # --- ranking ablations (issue 13): each measured in benchmarks/reports/ablation_ranking.md
+    prf: bool = Field(
+        False,
+        description=(
+            "RM3 pseudo-relevance feedback on the BM25 leg: the query is expanded with terms of the top "
+            "lexical passages (Anserini's defaults below, not tuned here)."
+        ),
+    )
+    prf_docs: int = Field(10, ge=1, le=100, description="RM3: feedback passages (the first BM25 results).")
+    prf_terms: int = Field(10, ge=1, le=100, description="RM3: expansion terms kept.")
+    prf_original_weight: float = Field(0.5, ge=0.0, le=1.0, description="RM3: weight of the original query against the expansion.")
+    prf_max_df_share: float = Field(
+        0.1, gt=0.0, le=1.0, description="RM3: terms in more than this share of the chunks are not expansion terms (Anserini's filter)."
+    )
+    dense_weight_by_type: dict[str, float] = Field(
+        default_factory=dict,
+        description=(
+            "Dense RRF weight per document type of the candidate (e.g. {\"patent\": 1.0, \"policy\": 0.5}); "
+            "types not named use dense_weight. Empty: one weight for all."
+        ),
+    )
+    rerank: Literal["none", "proximity"] = Field(
+        "none",
+        description=(
+            "Second stage over the fused top rerank_depth passages: 'proximity' adds a third RRF ranking by "
+            "how close together the query's terms occur in each passage."
+        ),
+    )
+    rerank_depth: int = Field(50, ge=1, le=1000, description="Fused passages the second stage re-scores.")
 
 
 class PriorArtSettings(BaseModel):
@@ -314,7 +365,17 @@ class ApiSettings(BaseModel):
 
     host: str = Field("127.0.0.1", description="Address the HTTP service binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port of the HTTP service.")
-    max_query_chars: int = Field(4000, ge=1, description="Longest accepted query or question, in characters.")
+    max_query_chars: int = Field(4000, ge=1, description="Longest accepted question (/ask), in characters.")
+    max_search_chars: int = Field(
+        50_000,
+        ge=1,
+        description=(
+            "Longest accepted search query, in characters: a whole claim set or case description is a normal "
+            "query here. Its cost is bounded whatever its length: the dense leg embeds at most "
+            "retrieval.max_query_windows encoder windows, BM25 searches its retrieval.max_query_terms most "
+            "informative terms. `navsearch eval` (a local batch job) applies no length limit."
+        ),
+    )
     max_k: int = Field(100, ge=1, description="Largest accepted k (results of a search).")
     max_filter_values: int = Field(
         20, ge=1, description="Most values one filter may list (IPC prefixes, jurisdictions)."

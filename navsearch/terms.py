@@ -98,3 +98,19 @@ def query_terms(query: str) -> list[str]:
         if term not in terms:
             terms.append(term)
     return terms[:MAX_QUERY_TERMS]
+
+
+def query_term_counts(query: str) -> dict[str, int]:
+    """Every distinct term of a query (stopwords left out) with how often it occurs, in
+    order of first occurrence; unlike query_terms, not cut at MAX_QUERY_TERMS.
+
+    >>> query_term_counts("the valve and the valves of a pump")
+    {'valv': 2, 'pump': 1}
+    """
+    words = [(w, cjk) for w, cjk in _words(query) if cjk or w not in STOPWORDS]
+    stems = iter(stem_words([w for w, cjk in words if not cjk]))
+    counts: dict[str, int] = {}
+    for w, cjk in words:
+        term = w if cjk else next(stems)
+        counts[term] = counts.get(term, 0) + 1
+    return counts

@@ -21,8 +21,13 @@ def test_metrics_by_hand() -> None:
     ideal = 1 + 1 / 1.5849625007211563
     assert ndcg_at(ranking, rel) == pytest.approx((1 / 1.5849625007211563 + 1 / 2.321928094887362) / ideal)
     assert ndcg_at(["a", "b"], rel) == pytest.approx(1.0)
+    # MAP@10 counts hits in the first 10 ranks only, over all relevant documents (trec_eval map_cut).
+    late = ["a", *[f"x{i}" for i in range(10)], "b"]
+    assert average_precision(late, rel, 10) == pytest.approx(1 / 2)
+    assert average_precision(late, rel) == pytest.approx((1 + 2 / 12) / 2)
     scores = score_run({"q1": ranking, "q2": []}, {"q1": rel, "q2": {"c": 1}})
     assert scores["queries"] == 2 and scores["recall@100"] == 0.5
+    assert scores["map@10"] == pytest.approx((1 / 2 + 2 / 4) / 2 / 2)
 
 
 def _write_set(tmp_path: Path) -> tuple[Path, Path, Path]:
@@ -55,9 +60,11 @@ def test_query_set_errors(tmp_path: Path) -> None:
     qrels.write_text("q9\td\t1\n")
     with pytest.raises(InvalidInput, match="judged queries are not in"):
         load_query_set(q, qrels)
-    q.write_text('{"_id": "q1"}')
+    q.write_text('{"text": "no id"}')  # a query without an id cannot be reported: the set is refused
     with pytest.raises(InvalidInput, match="needs '_id' and 'text'"):
         load_query_set(q, qrels)
+    q.write_text('{"_id": "q9"}')  # one without text fails alone when run (tests/test_long_queries.py)
+    assert load_query_set(q, qrels).queries == {"q9": {"_id": "q9"}}
 
 
 def test_passages_jsonl(tmp_path: Path) -> None:

@@ -55,7 +55,7 @@ def _prior_art(**body: Any) -> Request:
 # but within that value). Each documented limit of ApiSettings and PriorArtSettings.
 CASES: list[tuple[str, str, Request]] = [
     ("NAVSEARCH_API__MAX_K", "500", _search(k=150)),
-    ("NAVSEARCH_API__MAX_QUERY_CHARS", "6000", _search(query="pilot enterprises " * 250)),
+    ("NAVSEARCH_API__MAX_SEARCH_CHARS", "60000", _search(query="pilot enterprises " * 3000)),
     ("NAVSEARCH_API__MAX_QUERY_CHARS", "6000", ("POST", "/ask", {"question": "How many pilot enterprises? " * 150})),
     ("NAVSEARCH_API__MAX_FILTER_VALUES", "40", _search(jurisdictions=[f"{a}{b}" for a in "AB" for b in "ABCDEFGHIJKLM"])),
     ("NAVSEARCH_API__MAX_CONTEXT_WINDOW", "9000", ("GET", "/documents/sipo-2013-27/context", {"start": 0, "end": 10, "window": 7000})),
@@ -116,6 +116,7 @@ def test_http_types_are_strict(index_env: dict[str, str], monkeypatch: pytest.Mo
 CLI_CASES = [
     ("NAVSEARCH_API__MAX_K", "500", ["search", "pilot enterprises", "--k", "150"], "k is 150; the limit is 100"),
     ("NAVSEARCH_API__MAX_QUERY_CHARS", "6000", ["ask", "How many pilot enterprises? " * 150], "the limit is 4000"),
+    ("NAVSEARCH_API__MAX_SEARCH_CHARS", "60000", ["search", "pilot enterprises " * 3000], "the limit is 50000"),
     ("NAVSEARCH_API__MAX_FILTER_VALUES", "40", ["search", "pilot", *[x for j in ("AA", "AB", "AC") for x in ("--jurisdiction", j)]], None),
     ("NAVSEARCH_PRIOR_ART__MAX_K", "80", ["prior-art", IDEA, "--k", "60"], "k must be between 1 and 50"),
     ("NAVSEARCH_PRIOR_ART__MAX_IDEA_CHARS", "9000", ["prior-art", LONG_IDEA], "the limit is 6000"),

@@ -286,8 +286,8 @@ def request_models(settings: Settings) -> RequestModels:
         )
         query: str = Field(
             ...,
-            max_length=api.max_query_chars,
-            description='An idea, a question or keywords; may cite by number (US6078496, 35 U.S.C. 102), exclude '
+            max_length=api.max_search_chars,
+            description='An idea, a question or keywords (or a whole claim set or case description); may cite by number (US6078496, 35 U.S.C. 102), exclude '
             '(-word), and require ("a phrase", a AND b). Empty only with like.',
         )
 

@@ -28,14 +28,16 @@ def mrr_at(ranking: Sequence[str], relevant: Mapping[str, int], k: int = 10) -> 
     return 0.0
 
 
-def average_precision(ranking: Sequence[str], relevant: Mapping[str, int]) -> float:
-    """AP over the whole ranking given (MAP@depth when averaged)."""
+def average_precision(ranking: Sequence[str], relevant: Mapping[str, int], k: int | None = None) -> float:
+    """AP over the first ``k`` ranks (all of the ranking given when None: MAP@depth when
+    averaged). Divided by the number of relevant documents, not by min(k, that number):
+    trec_eval's map_cut_k, which BEIR and the ObliQA paper's MAP@10 use."""
     rel = {d for d, g in relevant.items() if g > 0}
     if not rel:
         return 0.0
     hits = 0
     total = 0.0
-    for i, d in enumerate(ranking):
+    for i, d in enumerate(ranking if k is None else ranking[:k]):
         if d in rel:
             hits += 1
             total += hits / (i + 1)
@@ -47,12 +49,13 @@ def score_run(run: Mapping[str, Sequence[str]], qrels: Mapping[str, Mapping[str,
     queries = [q for q in qrels if any(g > 0 for g in qrels[q].values())]
     if not queries:
         raise ValueError("no query has a relevant document in the qrels")
-    sums = {"recall@10": 0.0, "recall@100": 0.0, "ndcg@10": 0.0, "mrr@10": 0.0, "map": 0.0}
+    sums = {"recall@10": 0.0, "recall@100": 0.0, "ndcg@10": 0.0, "mrr@10": 0.0, "map@10": 0.0, "map": 0.0}
     for q in queries:
         ranking, rel = run.get(q, []), qrels[q]
         sums["recall@10"] += recall_at(ranking, rel, 10)
         sums["recall@100"] += recall_at(ranking, rel, 100)
         sums["ndcg@10"] += ndcg_at(ranking, rel, 10)
         sums["mrr@10"] += mrr_at(ranking, rel, 10)
+        sums["map@10"] += average_precision(ranking, rel, 10)
         sums["map"] += average_precision(ranking, rel)
     return {name: value / len(queries) for name, value in sums.items()} | {"queries": len(queries)}

@@ -19,9 +19,12 @@ from navsearch.embedding.base import Embedder
 from navsearch.errors import InvalidInput
 from navsearch.retrieval.citation_lookup import CitationResolver, CitedUnit, parse_references, residual_text
 from navsearch.retrieval.families import family_groups, family_members
+from navsearch.retrieval.feedback import expanded_search
 from navsearch.retrieval.fusion import Fused, rrf
+from navsearch.retrieval.long_query import lexical_terms, query_vector
 from navsearch.retrieval.query_syntax import ParsedQuery, contains, holds_phrases, parse_query, passage_matches
 from navsearch.retrieval.relevance import QueryRelevance, judge
+from navsearch.retrieval.rerank import rerank
 from navsearch.settings import RetrievalSettings
 from navsearch.store.catalog import Catalog, CatalogView
 from navsearch.store.generation import DenseIndex, Generation, LexicalIndex
@@ -65,6 +68,7 @@ class Searcher:
         self.embedder = embedder
         self.settings = settings
         self.resolver = CitationResolver(self.catalog)
+        self._type_rows: dict[str, np.ndarray] | None = None  # chunk rowids per document type, when weighed apart
 
     def _depth(self, k: int, filtered: bool) -> int:
         depth = max(self.settings.min_candidates, k * self.settings.overfetch)
@@ -78,10 +82,15 @@ class Searcher:
         allowed = None if filters.is_empty() else self.catalog.allowed_ids(filters)
         if without is not None and len(without):
             allowed = np.setdiff1d(self.catalog.allowed_ids(filters) if allowed is None else allowed, without)
-        vector = self.embedder.embed([query])[0]
+        vector = query_vector(query, self.embedder, self.settings)  # long queries: retrieval/long_query.py
         dense = self.index.search(vector, depth, allowed, self.settings.nprobe)
-        lexical = self.lexical.search(query_terms(query), depth, allowed)
+        terms = lexical_terms(query, self.lexical, self.settings.max_query_terms)
+        lexical = expanded_search(self.lexical, terms, depth, allowed, self._texts, self.settings)
         return dense, lexical, vector
+
+    def _texts(self, rowids: list[int]) -> dict[int, str]:
+        """The text each chunk is indexed (and embedded) as."""
+        return {r: s.chunk.embed_text for r, s in self.catalog.chunks_by_rowid(rowids).items()}
 
     def rankings(self, query: str, filters: Filters, depth: int, mode: Mode) -> dict[str, list[int]]:
         dense, lexical, _ = self.scored_rankings(query, filters, depth)
@@ -198,9 +207,29 @@ class Searcher:
         dense_weight = self.settings.dense_weight
         if cjk_share(query) > 0.5:
             dense_weight = self.settings.cjk_dense_weight
-        fused = rrf(rankings, k=self.settings.rrf_k, weights={"dense": dense_weight, "lexical": self.settings.lexical_weight})
+        by_type = {"dense": self._weights_by_type(rankings["dense"])} if "dense" in rankings and dense_weight else None
+        weights = {"dense": dense_weight, "lexical": self.settings.lexical_weight}
+        fused = rrf(rankings, k=self.settings.rrf_k, weights=weights, key_weights=by_type)
         fused = [f for f in fused if f.score > 0]  # candidates only a zero-weight retriever found
+        if self.settings.rerank == "proximity" and fused:
+            terms = lexical_terms(query, self.lexical, self.settings.max_query_terms)
+            idf = dict(zip(terms, self.lexical.idf(terms)))
+            texts = self._texts([f.key for f in fused[: self.settings.rerank_depth]])
+            fused = rerank(fused, texts, idf, depth=self.settings.rerank_depth, rrf_k=self.settings.rrf_k, weight=self.settings.lexical_weight)
         return fused, judge(query, self.lexical, dense, self.settings, vector), {n: len(r) for n, r in rankings.items()}
+
+    def _weights_by_type(self, rowids: list[int]) -> dict[int, float]:
+        """Dense weight of each candidate by its document's type (settings.dense_weight_by_type)."""
+        if not self.settings.dense_weight_by_type:
+            return {}
+        if self._type_rows is None:
+            self._type_rows = {t: self.catalog.allowed_ids(Filters(doc_types=(t,))) for t in self.settings.dense_weight_by_type}  # type: ignore[arg-type]
+        ids = np.asarray(rowids, dtype=np.int64)
+        out: dict[int, float] = {}
+        for t, rows in self._type_rows.items():
+            w = self.settings.dense_weight_by_type[t]
+            out.update((int(r), w) for r in ids[np.isin(ids, rows)])
+        return out
 
     def _constrained(
         self,

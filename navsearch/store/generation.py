@@ -87,8 +87,14 @@ class LexicalIndex(Protocol):
     @property
     def count(self) -> int: ...
 
-    def search(self, terms: list[str], k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """(chunk rowid, score) for analysed query terms, best first."""
+    def search(
+        self, terms: list[str], k: int, allowed: np.ndarray | None = None, boosts: list[float] | None = None
+    ) -> list[tuple[int, float]]:
+        """(chunk rowid, score) for analysed query terms (each weighed by its boost), best first."""
+        ...
+
+    def df(self, term: str) -> int:
+        """How many chunks hold the analysed term."""
         ...
 
     def idf(self, terms: list[str]) -> list[float]:

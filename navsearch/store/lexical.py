@@ -83,14 +83,19 @@ class Bm25Index:
             np.asarray(ids, dtype=np.int64), vocab, indptr, doc[order], weights[order].astype(np.float32)
         )
 
-    def search(self, terms: list[str], k: int, allowed: np.ndarray | None = None) -> list[tuple[int, float]]:
+    def search(
+        self, terms: list[str], k: int, allowed: np.ndarray | None = None, boosts: list[float] | None = None
+    ) -> list[tuple[int, float]]:
         """(chunk rowid, BM25 score) of the best ``k`` chunks holding any of the (analysed)
-        terms, best first; ``allowed`` restricts to those rowids."""
-        cols = [self.vocab[t] for t in dict.fromkeys(terms) if t in self.vocab]
+        terms, best first; ``allowed`` restricts to those rowids; ``boosts`` weigh each term's
+        BM25 weight (an expanded query: feedback terms count less than the typed ones)."""
+        boost = dict(zip(terms, boosts)) if boosts is not None else {}
+        cols = [(self.vocab[t], boost.get(t, 1.0)) for t in dict.fromkeys(terms) if t in self.vocab]
         if not cols or k <= 0:
             return []
-        docs = np.concatenate([self.docs[self.indptr[c] : self.indptr[c + 1]] for c in cols])
-        weights = np.concatenate([self.weights[self.indptr[c] : self.indptr[c + 1]] for c in cols])
+        docs = np.concatenate([self.docs[self.indptr[c] : self.indptr[c + 1]] for c, _ in cols])
+        parts = [self.weights[self.indptr[c] : self.indptr[c + 1]] for c, _ in cols]
+        weights = np.concatenate(parts if boosts is None else [p * np.float32(b) for p, (_, b) in zip(parts, cols)])
         scores = np.bincount(docs, weights=weights, minlength=self.count)
         if allowed is not None:
             keep = np.zeros(self.count, dtype=bool)
@@ -104,6 +109,11 @@ class Bm25Index:
             hit = hit[np.argpartition(-scores[hit], k - 1)[:k]]
         hit = hit[np.lexsort((hit, -scores[hit]))]  # best first; ties in chunk order
         return [(int(self.ids[i]), float(scores[i])) for i in hit]
+
+    def df(self, term: str) -> int:
+        """Chunks holding the (analysed) term."""
+        col = self.vocab.get(term)
+        return 0 if col is None else int(self.indptr[col + 1] - self.indptr[col])
 
     def idf(self, terms: list[str]) -> list[float]:
         """BM25's idf of each (analysed) term, as search weighs it; a term no chunk holds
