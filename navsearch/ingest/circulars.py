@@ -16,6 +16,7 @@ from pathlib import Path
 
 from navsearch.errors import ParseError
 from navsearch.ingest.builder import TextBuilder
+from navsearch.ingest.cn_law import cn_numeral
 from navsearch.ingest.cleaning import (
     continues,
     join_hyphenated,
@@ -37,6 +38,15 @@ ISSUER = "State Intellectual Property Office of the P.R.C. (SIPO)"
 
 # Levels of the clause tree, outermost first.
 LEVELS = (ROMAN_UPPER, ROMAN_LOWER, ARABIC, PAREN)
+# The same four levels as Chinese circulars number them: 一、 （一） 1. （1）. The label of
+# the second level keeps its brackets, so a path reads 一.（一）.1(1) as printed.
+_CN = "一二三四五六七八九十"
+CN_LEVELS = (
+    re.compile(rf"^(?P<num>[{_CN}]+)、\s*(?P<rest>.*)$"),
+    re.compile(rf"^(?P<num>[（(][{_CN}]+[)）])\s*(?P<rest>.*)$"),
+    re.compile(r"^(?P<num>\d{1,2})[.．、]\s*(?P<rest>[\u4e00-\u9fff].*)$"),
+    re.compile(r"^[（(](?P<num>\d{1,2})[)）]\s*(?P<rest>.*)$"),
+)
 
 
 def roman_to_int(numeral: str) -> int:
@@ -121,10 +131,11 @@ def _marker(text: str) -> tuple[int, str, str, bool] | None:
     """(level, label, rest, bullet) when the paragraph starts with a clause marker."""
     bullet = bool(BULLET.match(text))
     body = BULLET.sub("", text, count=1)
-    for level, pattern in enumerate(LEVELS):
-        m = pattern.match(body)
-        if m and m.group("rest"):
-            return level, m.group("num"), m.group("rest"), bullet
+    for levels in (LEVELS, CN_LEVELS):
+        for level, pattern in enumerate(levels):
+            m = pattern.match(body)
+            if m and m.group("rest"):
+                return level, m.group("num"), m.group("rest"), bullet
     return None
 
 
@@ -140,7 +151,10 @@ def _to_block(text: str) -> Block:
 
 def _number(block: Block) -> int:
     assert block.label is not None and block.level is not None
-    return roman_to_int(block.label) if block.level < 2 else int(block.label)
+    if block.level >= 2:
+        return int(block.label)
+    plain = block.label.strip("（()）")
+    return cn_numeral(plain) if plain[0] in _CN else roman_to_int(plain)
 
 
 def _label(level: int, number: int) -> str:
@@ -226,7 +240,7 @@ def _heading_of(block: Block) -> str:
     """A clause's heading: the whole line, or its first sentence when text runs on."""
     rest = _marker(block.text)
     text = rest[2] if rest else block.text
-    m = re.match(r"^(.+?[.:])\s+[A-Z]", text)
+    m = re.match(r"^(.+?[.:])\s+[A-Z]", text) or re.match(r"^(.+?)[。：；]", text)
     return (m.group(1) if m else text).rstrip(".:")
 
 
@@ -311,6 +325,12 @@ def parse_circulars_text(path: Path, *, source: str | None = None) -> list[Docum
         raw = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ParseError(source, "read text", str(exc)) from exc
+    return parse_circulars(raw, source)
+
+
+def parse_circulars(raw: str, source: str) -> list[Document]:
+    """The circulars of a text (the lines of a .txt file, a PDF's text layer, a DOCX's
+    paragraphs). ParseError when a circular in it has no numbered clause."""
     paragraphs, notes = repair(raw)
     drafts = _split_circulars(paragraphs, notes)
     if not drafts:
