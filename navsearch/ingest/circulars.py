@@ -35,6 +35,11 @@ DOC_NUMBER = re.compile(r"^[A-Z][A-Za-z. ]*\[\d{4}\]\s*No\.\s*\d+$")
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 DATE_LINE = re.compile(rf"^(?:{MONTHS}) \d{{1,2}}, \d{{4}}$")
 ISSUER = "State Intellectual Property Office of the P.R.C. (SIPO)"
+# The same lines in a Chinese circular: "关于开展专利导航试点工程的通知", "国知发管字〔2013〕27号",
+# "2013年4月2日".
+CN_TITLE = re.compile(r"^关于.{4,60}的(?:通知|意见|办法|规定|决定|批复|函)$")
+CN_DOC_NUMBER = re.compile(r"^\S{2,12}[〔\[]\d{4}[〕\]]\d+号$")
+CN_DATE_LINE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
 
 # Levels of the clause tree, outermost first.
 LEVELS = (ROMAN_UPPER, ROMAN_LOWER, ARABIC, PAREN)
@@ -212,14 +217,20 @@ def _split_circulars(paragraphs: list[str], notes: list[tuple[int, str]]) -> lis
     for i, text in enumerate(paragraphs):
         current = drafts[-1]
         current.notes.extend(notes_at.get(i, ()))
-        if TITLE.match(text):
+        cn_date = CN_DATE_LINE.match(text)
+        if TITLE.match(text) or CN_TITLE.match(text):
             if current.blocks or current.title:
                 drafts.append(_Draft())
             drafts[-1].title = text
-        elif DOC_NUMBER.match(text) and not current.number and not current.blocks:
+        elif (DOC_NUMBER.match(text) or CN_DOC_NUMBER.match(text)) and not current.number and not current.blocks:
             current.number = text
-        elif DATE_LINE.match(text):
-            current.dates.append(datetime.strptime(text, "%B %d, %Y").date())
+        elif DATE_LINE.match(text) or cn_date:
+            try:
+                day = date(*map(int, cn_date.groups())) if cn_date else datetime.strptime(text, "%B %d, %Y").date()
+            except ValueError:  # "2013年2月30日": kept as text, not a date
+                current.blocks.append(_to_block(text))
+                continue
+            current.dates.append(day)
             current.blocks.append(Block(text, level=None, label="date"))
         else:
             current.blocks.append(_to_block(text))

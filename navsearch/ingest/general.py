@@ -25,8 +25,10 @@ from navsearch.types import DocType, Document, Section
 
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 # A clause marker at the start of a paragraph, English or Chinese (circulars.LEVELS reads them).
+_CN = "一二三四五六七八九十"
 _NUMBERED_RE = re.compile(
-    r"^(?:[IVX]+\.\s|[ivx]+\.\s|\d{1,2}[.．]\s?|\(\d{1,2}\)|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]|（\d{1,2}）)"
+    r"^(?:[IVX]+\.\s|[ivx]+\.\s|\d{1,2}[.．]\s?|\(\d{1,2}\)"  # I. i. 1. (1)
+    rf"|[{_CN}]+、|[（(][{_CN}]+[)）]|（\d{{1,2}}）)"  # 一、 （一） （1）
 )
 _BULLET_RE = re.compile(r"^\s*[-\u2022\u00b7]\s+")
 _ARTICLE_RE = re.compile(r"^第[〇零一二三四五六七八九十百千]+条")
@@ -100,7 +102,7 @@ def _clause_tree(paras: list[Para], source: str, doc_id: str, notes: list[str]) 
     except ParseError:
         return None
     text = " ".join(p.text for p in paras)
-    sipo = "Intellectual Property Office" in text or "知识产权局" in text
+    sipo = "State Intellectual Property Office" in text or "国家知识产权局" in text
     for i, doc in enumerate(docs):
         if not sipo:  # the circulars parser names SIPO as issuer: only when the text does
             doc.issuer = None
@@ -140,6 +142,8 @@ def _with_pages(sections: list[Section], paras: list[Para]) -> list[Section]:
 
 def _articles(paras: list[Para], source: str, title: str | None, notes: list[str]) -> Document:
     """A Chinese text of 第N条 articles, read as the Markdown laws are (headings as ##)."""
+    if paras[0].heading and (title is None or title == paras[0].text.strip()):
+        title, paras = paras[0].text.strip(), paras[1:]  # the title heading is the "# " line
     head = f"# {title or paras[0].text.strip()}"
     body = [f"## {p.text.strip()}" if p.heading else p.text.strip() for p in paras]
     doc = parse_cn_law_text("\n".join([head, *body]), source)

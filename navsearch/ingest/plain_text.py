@@ -84,6 +84,8 @@ def parse_text(path: Path, *, source: str | None = None, options: ParseOptions |
         # Numbered clauses, or one paragraph a line: each line as it is, so the circulars
         # parser can repair the breaks of text extracted from a PDF.
         paras = [Para(line) for line in lines]
+        if len(paras) > 1 and raw.lstrip().startswith(lines[0] + "\n\n") and _looks_like_heading(lines[0]):
+            paras[0] = Para(lines[0], heading=True)  # a title standing alone above the text
     else:
         paras = paragraphs(raw, markdown=False)
     kind = options.kind if options else None
