@@ -95,9 +95,14 @@ def test_every_parser_output_is_rebuilt_from_chunks(data_dir: Path) -> None:
 
     chunker = Chunker(lambda texts: [len(t.split()) + len(t) // 40 + 2 for t in texts], 200, 20)
     formats = set()
+    from dataclasses import replace
+
+    from navsearch.ingest.options import ParseOptions
+
+    no_ocr = replace(ParseOptions.for_file("any"), ocr=False)  # OCR'd scans: tests/test_ocr.py
     for path in _all_test_files(data_dir):
         try:
-            docs = parse_file(path)
+            docs = parse_file(path, options=no_ocr)
         except NoTextLayer:
             continue  # image-only PDFs are reported, not indexed
         except ParseError:
