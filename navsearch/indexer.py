@@ -153,7 +153,7 @@ class Indexer:
                 except UnsupportedFormat as exc:
                     # Reported with its reason, not a failure of the run: nothing to retry.
                     log.warning("%s: not ingested: %s", source, exc.reason)
-                    report.files.append(FileReport(source, "unsupported", error=exc.reason))
+                    report.files.append(FileReport(source, "unsupported", error=str(exc)))
                 except NavsearchError as exc:
                     log.error("%s: not ingested: %s", source, exc)
                     report.files.append(FileReport(source, "failed", error=str(exc)))

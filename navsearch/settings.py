@@ -156,7 +156,7 @@ class IngestSettings(BaseModel):
         100.0,
         gt=1,
         description=(
-            "Largest uncompressed/compressed size ratio of a zip member (USPTO bulk XML: about 8); "
+            "Largest uncompressed/compressed size ratio of a zip member (USPTO bulk XML: about 15); "
             "higher is a zip bomb and is refused."
         ),
     )

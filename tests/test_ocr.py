@@ -81,6 +81,9 @@ def test_a_scanned_chinese_patent_is_read_by_ocr() -> None:
     # Printed under "(57)摘要": "本申请公开了一种恶意网址检测方法和系统".
     assert "本申请公开了一种恶意网址检测方法" in abstract.text
     assert any(s.kind == "claim" for s in doc.sections) or "权利要求" in doc.text
+    # Its front page: "(22)申请日 2015.04.30", "(51)Int.Cl. G06F 21/56".
+    assert doc.application_date is not None and doc.application_date.isoformat() == "2015-04-30"
+    assert doc.ipc[:1] == ["G06F21/56"]
 
 
 @pytest.mark.slow

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from navsearch.errors import ParseError
 from navsearch.ingest.builder import TextBuilder
-from navsearch.ingest.circulars import parse_circulars
+from navsearch.ingest.circulars import CN_DOC_NUMBER, CN_TITLE, DOC_NUMBER, TITLE, parse_circulars
 from navsearch.ingest.cn_law import parse_cn_law_text
 from navsearch.types import DocType, Document, Section
 
@@ -32,6 +32,7 @@ _NUMBERED_RE = re.compile(
 )
 _BULLET_RE = re.compile(r"^\s*[-\u2022\u00b7]\s+")
 _ARTICLE_RE = re.compile(r"^第[〇零一二三四五六七八九十百千]+条")
+_CIRCULAR_HEAD = re.compile("|".join(p.pattern for p in (TITLE, DOC_NUMBER, CN_TITLE, CN_DOC_NUMBER)))
 # Numbered clauses this many times or more make the text a clause tree.
 MIN_CLAUSES = 3
 
@@ -57,8 +58,12 @@ def slug(stem: str) -> str:
 
 
 def numbered(lines: list[str]) -> bool:
-    """Whether the text is a clause tree: at least MIN_CLAUSES lines open with a clause marker."""
-    return sum(bool(_NUMBERED_RE.match(line.strip())) for line in lines) >= MIN_CLAUSES
+    """Whether the text is a clause tree: at least MIN_CLAUSES lines open with a clause
+    marker, or one does and the text has a circular's title or number line."""
+    markers = sum(bool(_NUMBERED_RE.match(line.strip())) for line in lines)
+    if markers >= MIN_CLAUSES:
+        return True
+    return markers > 0 and any(_CIRCULAR_HEAD.match(line.strip()) for line in lines)
 
 
 def build_document(
@@ -107,7 +112,8 @@ def _clause_tree(paras: list[Para], source: str, doc_id: str, notes: list[str]) 
         if not sipo:  # the circulars parser names SIPO as issuer: only when the text does
             doc.issuer = None
             doc.jurisdiction = None
-            doc.doc_id = doc_id if len(docs) == 1 else f"{doc_id}-{i + 1}"
+            if doc.number is None:  # a numbered circular keeps the id its number gives it
+                doc.doc_id = doc_id if len(docs) == 1 else f"{doc_id}-{i + 1}"
             # Text before the first clause is the document's opening, not the tail of a
             # circular whose first page is missing (what "[fragment]" says of SIPO's file).
             doc.sections = [

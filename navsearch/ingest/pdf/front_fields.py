@@ -52,12 +52,17 @@ class FrontFields:
     notes: list[str] = field(default_factory=list)
 
 
+# Chinese front pages print dates as numbers: "(22)申请日 2015.04.30".
+_CN_DATE = r"((?:19|20)\d\d)\s*[.年]\s*(\d{1,2})\s*[.月]\s*(\d{1,2})"
+
+
 def _date(text: str) -> date | None:
     m = re.search(_DATE, text)
-    if not m or m.group(1)[:3].lower() not in _MONTHS:
-        return None
     try:
-        return date(int(m.group(3)), _MONTHS[m.group(1)[:3].lower()], int(m.group(2)))
+        if m and m.group(1)[:3].lower() in _MONTHS:
+            return date(int(m.group(3)), _MONTHS[m.group(1)[:3].lower()], int(m.group(2)))
+        cn = re.search(_CN_DATE, text)
+        return date(int(cn.group(1)), int(cn.group(2)), int(cn.group(3))) if cn else None
     except ValueError:
         return None
 
@@ -90,7 +95,8 @@ def _codes(text: str) -> list[str]:
 def _party(text: str) -> str | None:
     """The name of an assignee, applicant or inventor without its residence: printed as
     "Name, City, ST (US)" or "Name, City (DK)"; the name may hold commas itself."""
-    text = re.sub(r"^\s*(?:Assignees?|Applicants?|Inventors?)\s*:?\s*", "", " ".join(text.split()), flags=re.I)
+    label = r"^\s*(?:Assignees?|Applicants?|Inventors?|专利权人|申请人|发明人)\s*[:：]?\s*"
+    text = re.sub(label, "", " ".join(text.split()), flags=re.I)
     text = re.sub(r"\s*/\s*", "/", text)  # "A / S": the text layer's spacing around slashes
     first = re.split(r";", text, maxsplit=1)[0]
     country = re.search(r"\(\s*[A-Z]{2}\s*\)", first)

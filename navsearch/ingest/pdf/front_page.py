@@ -23,6 +23,8 @@ _PUB_DATE_RES = (
     re.compile(r"Date\s+of\s+Patent\s*:?\s*\**\s*" + _DATE_RE),
     re.compile(r"Pub\s*\.?\s*Date\s*:?\s*" + _DATE_RE),
 )
+# A Chinese grant's or publication's date: "(45)授权公告日 2017.12.01", "(43)申请公布日 2015.07.08".
+_CN_PUB_DATE_RE = re.compile(r"\(\s*4[35]\s*\)\s*(?:授权公告日|申请公布日)\s*((?:19|20)\d\d)\s*\.\s*(\d{1,2})\s*\.\s*(\d{1,2})")
 # Field codes (INID, WIPO ST.9) printed on patent front pages, and claim headings.
 _PATENT_INIDS = frozenset({10, 11, 12, 19, 21, 22, 30, 43, 45, 51, 52, 54, 56, 57, 58, 60, 63, 71, 72, 73, 74, 75})
 _INID_ANY_RE = re.compile(r"\(\s*(\d{2})\s*\)")
@@ -164,6 +166,12 @@ def _publication_date(front: Page) -> date | None:
                 return date(int(match.group(3)), month, int(match.group(2)))
             except ValueError:
                 continue
+    cn = _CN_PUB_DATE_RE.search(text)
+    if cn:
+        try:
+            return date(int(cn.group(1)), int(cn.group(2)), int(cn.group(3)))
+        except ValueError:
+            pass
     # An OCR'd front page reads the header's labels and values apart ("(45) Date of
     # Patent:" on one line, "Oct. 8, 2024" above it): the date printed in the header,
     # before the title field (54), when the header has such a label.
