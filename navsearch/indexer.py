@@ -228,7 +228,10 @@ class Indexer:
         dry_run: bool,
         allow_shrink: bool,
     ) -> FileReport:
-        fmt = format_for(path).name  # UnsupportedFormat: reported with its reason
+        try:
+            fmt = format_for(path).name
+        except UnsupportedFormat as exc:  # reported with its reason, named by its source
+            raise UnsupportedFormat(source, exc.step, exc.reason) from None
         worker.check_size(path, source)  # before hashing: reading a huge file costs too
         digest = sha256_file(path)
         record = self.catalog.file_record(source)

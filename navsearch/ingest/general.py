@@ -104,7 +104,8 @@ def _clause_tree(paras: list[Para], source: str, doc_id: str, notes: list[str]) 
     has no numbered clause (then it is read by paragraphs)."""
     try:
         docs = parse_circulars("\n".join(p.text for p in paras), source)
-    except ParseError:
+    except ParseError as exc:
+        notes.append(f"numbered, but not read as a clause tree ({exc.step}: {exc.reason})")
         return None
     text = " ".join(p.text for p in paras)
     sipo = "State Intellectual Property Office" in text or "国家知识产权局" in text
@@ -176,6 +177,6 @@ def _by_paragraphs(paras: list[Para], source: str, doc_id: str, title: str | Non
         text=builder.text,
         sections=builder.sections,
         source=source,
-        notes=[*notes, "no numbered clauses: cited by page and paragraph"],
+        notes=[*notes, "no clause tree: cited by page and paragraph"],
     )
 
