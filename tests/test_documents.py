@@ -9,6 +9,7 @@ The policy PDF, DOCX and HTML are made here from the real SIPO circular text
 from __future__ import annotations
 
 import html
+import os
 import shutil
 from pathlib import Path
 
@@ -266,3 +267,27 @@ def test_a_chinese_circular_gets_its_clause_paths_in_every_format(tmp_path: Path
         assert (doc.title, doc.number, doc.language) == ("关于开展专利导航试点工程的通知", "国知发管字〔2013〕27号", "zh")
         assert doc.publication_date is not None and doc.publication_date.isoformat() == "2013-04-02"
         assert next(s.heading for s in doc.sections if s.path == "一.（二）.1") == "总体要求 > 基本原则 > 突出重点"
+
+
+CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")  # fonts-wqy-zenhei: `make browser`
+
+
+def test_a_chinese_circular_as_pdf_gets_the_same_clause_paths(tmp_path: Path) -> None:
+    if not CJK_FONT.exists():
+        message = f"no CJK font at {CJK_FONT} to write the PDF with (`make browser` installs fonts-wqy-zenhei)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.add_font("wqy", "", str(CJK_FONT), collection_font_number=0)
+    pdf.set_font("wqy", size=12)
+    for paragraph in (p for p in CN_CIRCULAR.split("\n\n") if p.strip()):
+        pdf.multi_cell(0, 8, paragraph.strip(), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(2)
+    pdf.output(str(tmp_path / "circular.pdf"))
+    (doc,) = parse_file(tmp_path / "circular.pdf", "circular.pdf")
+    assert doc.doc_type == "policy" and doc.language == "zh"
+    assert [s.path for s in doc.sections] == CN_PATHS
+    assert {s.page for s in doc.sections} == {1}
+    assert (doc.title, doc.number) == ("关于开展专利导航试点工程的通知", "国知发管字〔2013〕27号")
