@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INDEX_DIR ?= indexes/default
 export HF_HUB_OFFLINE := 1
 
-.PHONY: run test install dev browser screenshots index serve clean-index
+.PHONY: run test install dev browser ocr screenshots index serve clean-index
 
 run: index serve
 
@@ -37,6 +37,17 @@ browser:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium fonts-wqy-zenhei; \
 	fi
 
+# OCR of scanned PDFs: OCRmyPDF and Tesseract with English and Simplified Chinese, from
+# Debian. Installed when missing, for the tests (tests/test_ocr.py fails under CI without
+# it); `make run` works without it (scanned PDFs are then reported, not indexed).
+ocr:
+	@if ! command -v ocrmypdf >/dev/null || ! command -v tesseract >/dev/null \
+		|| ! tesseract --list-langs 2>/dev/null | grep -qx chi_sim || ! tesseract --list-langs 2>/dev/null | grep -qx eng; then \
+		echo "installing OCRmyPDF and Tesseract (eng, chi_sim) for OCR of scanned PDFs"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq ocrmypdf tesseract-ocr tesseract-ocr-eng tesseract-ocr-chi-sim; \
+	fi
+
 # Always asks navsearch, which skips files whose bytes have not changed and chunks it has
 # already embedded (a few seconds when nothing changed), and refuses an index built with
 # another model or encoder backend with a message naming both (then: make clean-index).
@@ -46,7 +57,7 @@ index: $(BIN)/.installed
 serve: $(BIN)/.installed
 	NAVSEARCH_INDEX_DIR=$(INDEX_DIR) $(BIN)/navsearch serve
 
-test: $(BIN)/.dev-installed browser
+test: $(BIN)/.dev-installed browser ocr
 	$(BIN)/python -m pytest -q
 
 # Refresh the committed screenshots of the web page (docs/screenshots/).

@@ -8,7 +8,8 @@ argument to use it instead:
 
 For each PDF: whether it has a text layer, and the bag-of-words F1 (lower-cased
 alphanumeric tokens) of the parsed "abstract" section against the expected abstract.
-Image-only PDFs are listed but left out of the mean: they raise NoTextLayer by design.
+Image-only PDFs are read through OCR (OCRmyPDF + Tesseract) where it is installed and
+scored apart; without OCR they raise NoTextLayer and are listed without a score.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from navsearch.errors import NoTextLayer, ParseError  # noqa: E402
-from navsearch.ingest.pdf import parse_pdf  # noqa: E402
+from navsearch.ingest.options import OCR_NOTE  # noqa: E402
+from navsearch.ingest.pdf import parse_pdf, pdf_has_text_layer  # noqa: E402
 
 DEFAULT_FOLDER = Path("/work/shared/data/patents/pdf")
 
@@ -38,22 +40,25 @@ def token_f1(got: str, expected: str) -> float:
 
 
 def score(path: Path, expected: str) -> tuple[bool, float | None, str]:
-    """(has text layer, F1 or None, remark) for one PDF."""
+    """(has text layer, F1 or None, remark) for one PDF; remark "OCR" when OCR read it."""
+    has_text = pdf_has_text_layer(path)
     try:
         (doc,) = parse_pdf(path, source=path.name)
-    except NoTextLayer:
-        return False, None, "image-only (NoTextLayer)"
+    except NoTextLayer as exc:
+        return has_text, None, f"image-only: {exc.reason}"
     except ParseError as exc:
-        return False, None, f"parse error: {exc}"
+        return has_text, None, f"parse error: {exc}"
     abstract = next((s.text for s in doc.sections if s.kind == "abstract"), "")
-    remark = "" if abstract else "no abstract found"
-    return True, token_f1(abstract, expected), remark
+    ocr = any(note.startswith(OCR_NOTE) for note in doc.notes)
+    remark = ("OCR" if ocr else "") + ("" if abstract else " no abstract found")
+    return has_text, token_f1(abstract, expected), remark.strip()
 
 
 def main(argv: list[str]) -> int:
     folder = Path(argv[1]) if len(argv) > 1 else DEFAULT_FOLDER
     entries = json.loads((folder / "expected_abstracts.json").read_text(encoding="utf-8"))
     scores: list[float] = []
+    ocr_scores: list[float] = []
     print(f"{'file':<24} {'has_text':<9} {'F1':>6}  remark")
     for entry in sorted(entries, key=lambda e: e["patent_id"]):
         path = folder / Path(entry.get("pdf") or f"{entry['patent_id']}.pdf").name
@@ -62,10 +67,12 @@ def main(argv: list[str]) -> int:
             continue
         has_text, f1, remark = score(path, entry["expected_abstract"])
         if f1 is not None:
-            scores.append(f1)
+            (scores if has_text else ocr_scores).append(f1)
         print(f"{path.name:<24} {'yes' if has_text else 'no':<9} {f'{f1:.3f}' if f1 is not None else '-':>6}  {remark}")
     if scores:
         print(f"\nmean F1 over {len(scores)} PDFs with a text layer: {sum(scores) / len(scores):.4f}")
+    if ocr_scores:
+        print(f"mean F1 over {len(ocr_scores)} image-only PDFs read by OCR: {sum(ocr_scores) / len(ocr_scores):.4f}")
     return 0
 
 

@@ -145,6 +145,8 @@ def ingest(
                 f": would add {f.documents_added}, change {f.documents_changed - f.documents_added}, "
                 f"remove {f.documents_removed}"
             )
+        if f.format:  # what it was read as: format, kinds found, whether OCR read some of it
+            line += f" [{f.format}{': ' + ', '.join(f.kinds) if f.kinds else ''}{', OCR' if f.ocr else ''}]"
         if f.error:
             line += f" — {f.error}"
         typer.echo(line)

@@ -26,8 +26,9 @@ import numpy as np
 
 from navsearch.chunking.chunker import Chunker
 from navsearch.embedding.base import Embedder
-from navsearch.errors import IndexMismatch, InvalidInput, NavsearchError, ParseError
-from navsearch.ingest.registry import iter_files
+from navsearch.errors import IndexMismatch, InvalidInput, NavsearchError, ParseError, UnsupportedFormat
+from navsearch.ingest.options import OCR_NOTE, ParseOptions
+from navsearch.ingest.registry import format_for, iter_files
 from navsearch.ingest.worker import ParseLimits, ParseWorker
 from navsearch.progress import Progress, track
 from navsearch.settings import IngestSettings
@@ -43,7 +44,7 @@ log = logging.getLogger("navsearch.ingest")
 @dataclass
 class FileReport:
     path: str
-    status: str  # "indexed", "unchanged", "failed"; "planned" in a dry run
+    status: str  # "indexed", "unchanged", "failed", "unsupported"; "planned" in a dry run
     documents: int = 0
     documents_added: int = 0  # not stored before (counted in documents_changed too)
     documents_changed: int = 0
@@ -52,6 +53,9 @@ class FileReport:
     embedded: int = 0
     error: str | None = None
     notes: dict[str, list[str]] = field(default_factory=dict)  # doc_id -> parser notes
+    format: str | None = None  # the registry's format name ("pdf", "docx", "zip", ...)
+    kinds: list[str] = field(default_factory=list)  # document kinds found: patent, policy, statute
+    ocr: bool = False  # some of its text was read by OCR
 
 
 @dataclass
@@ -146,6 +150,10 @@ class Indexer:
                     report.files.append(
                         self._ingest_file(worker, path, source, progress, report, dry_run, allow_shrink)
                     )
+                except UnsupportedFormat as exc:
+                    # Reported with its reason, not a failure of the run: nothing to retry.
+                    log.warning("%s: not ingested: %s", source, exc.reason)
+                    report.files.append(FileReport(source, "unsupported", error=str(exc)))
                 except NavsearchError as exc:
                     log.error("%s: not ingested: %s", source, exc)
                     report.files.append(FileReport(source, "failed", error=str(exc)))
@@ -220,14 +228,25 @@ class Indexer:
         dry_run: bool,
         allow_shrink: bool,
     ) -> FileReport:
+        try:
+            fmt = format_for(path).name
+        except UnsupportedFormat as exc:  # reported with its reason, named by its source
+            raise UnsupportedFormat(source, exc.step, exc.reason) from None
         worker.check_size(path, source)  # before hashing: reading a huge file costs too
         digest = sha256_file(path)
         record = self.catalog.file_record(source)
         if record and record.sha256 == digest and record.settings == self.chunker_key:
-            return FileReport(source, "unchanged", documents=len(record.doc_ids))
+            return FileReport(source, "unchanged", documents=len(record.doc_ids), format=fmt)
         log.info("%s: parse", source)
-        docs = worker.parse(path, source)
-        out = FileReport(source, "planned" if dry_run else "indexed", documents=len(docs))
+        docs = worker.parse(path, source, ParseOptions.for_file(source, self.settings))
+        out = FileReport(
+            source,
+            "planned" if dry_run else "indexed",
+            documents=len(docs),
+            format=fmt,
+            kinds=sorted({doc.doc_type for doc in docs}),
+            ocr=any(note.startswith(OCR_NOTE) for doc in docs for note in doc.notes),
+        )
         changed: list[Document] = []
         for doc in docs:
             state = self.catalog.document_state(doc.doc_id)

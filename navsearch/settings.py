@@ -120,6 +120,46 @@ class IngestSettings(BaseModel):
             "ingest loses at most this many and the next one resumes."
         ),
     )
+    # types.DOC_TYPES spelled out: settings import nothing of navsearch (a test checks they agree).
+    kinds: dict[str, Literal["patent", "policy", "statute"]] = Field(
+        default_factory=dict,
+        description=(
+            "Force the kind of files whose source matches a glob, e.g. {\"memos/*\": \"policy\"} "
+            "('*' crosses folders; first match wins). Otherwise the kind is read from the content: "
+            "a PDF with a patent front page or claims is a patent, any other document is policy."
+        ),
+    )
+    ocr: bool = Field(
+        True,
+        description=(
+            "Read PDF pages without a text layer with OCRmyPDF + Tesseract when installed "
+            "(apt-get install ocrmypdf tesseract-ocr-eng tesseract-ocr-chi-sim); without them "
+            "such files are reported, never indexed empty."
+        ),
+    )
+    ocr_languages: str = Field(
+        "eng+chi_sim", pattern=r"^[a-z_]+(\+[a-z_]+)*$", description="Tesseract languages for OCR."
+    )
+    ocr_timeout_s: float = Field(
+        240.0, gt=0, le=86_400, description="Seconds OCR of one PDF may take (kept below parse_timeout_s)."
+    )
+    archive_max_members: int = Field(
+        10_000, ge=1, description="Most files one zip archive may hold; more: the archive is refused."
+    )
+    archive_max_member_mb: float = Field(
+        4096.0, gt=0, description="Largest uncompressed file inside a zip archive, in MB (counted as read)."
+    )
+    archive_max_total_mb: float = Field(
+        8192.0, gt=0, description="Most uncompressed MB one zip archive may expand to (counted as read)."
+    )
+    archive_max_ratio: float = Field(
+        100.0,
+        gt=1,
+        description=(
+            "Largest uncompressed/compressed size ratio of a zip member (USPTO bulk XML: about 15); "
+            "higher is a zip bomb and is refused."
+        ),
+    )
 
 
 class RetrievalSettings(BaseModel):

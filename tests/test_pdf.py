@@ -6,6 +6,8 @@ The real files were copied from /work/shared/data/patents/pdf with their abstrac
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import io
 import json
 import os
@@ -34,12 +36,14 @@ from navsearch.ingest.pdf import (
     settle_columns,
     settle_page_numbers,
 )
+from navsearch.ingest.options import ParseOptions
 from navsearch.types import Document, DocumentMeta
 
 DATA = Path(__file__).parent / "data" / "pdf"
 EXPECTED = {e["patent_id"]: e["expected_abstract"] for e in json.loads((DATA / "expected_abstracts.json").read_text())}
 IMAGE_ONLY = "US11762912"
-WITH_TEXT = sorted(pid for pid in EXPECTED if pid != IMAGE_ONLY)
+SCANS = {IMAGE_ONLY, "US12110498"}  # no text layer: read by OCR in tests/test_ocr.py
+WITH_TEXT = sorted(pid for pid in EXPECTED if pid not in SCANS)
 
 
 def token_f1(got: str, expected: str) -> float:
@@ -125,14 +129,25 @@ def test_ocr_dropped_hyphens_are_rejoined() -> None:
     assert "anti-HIV treatment" in abstract
 
 
-def test_image_only_pdf_raises_no_text_layer() -> None:
+def test_image_only_pdf_raises_no_text_layer_without_ocr() -> None:
     path = DATA / f"{IMAGE_ONLY}.pdf"
     assert not pdf_has_text_layer(path)
+    off = replace(ParseOptions.for_file(f"{IMAGE_ONLY}.pdf"), ocr=False)
     with pytest.raises(NoTextLayer) as info:
-        parse_pdf(path, source=f"{IMAGE_ONLY}.pdf")
+        parse_pdf(path, source=f"{IMAGE_ONLY}.pdf", options=off)
     assert info.value.source == f"{IMAGE_ONLY}.pdf"
     assert info.value.step == "extract text"
-    assert info.value.reason == "no text layer on any of 2 pages (scanned images?); OCR it first"
+    assert info.value.reason == "no text layer on any of 2 pages; OCR is off (ingest.ocr)"
+
+
+def test_image_only_pdf_without_ocr_installed_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # neither ocrmypdf nor tesseract on it
+    with pytest.raises(NoTextLayer) as info:
+        parse_pdf(DATA / f"{IMAGE_ONLY}.pdf", source=f"{IMAGE_ONLY}.pdf")
+    assert info.value.reason == (
+        "no text layer on any of 2 pages (scanned images?); OCR cannot run: ocrmypdf is not installed "
+        "(apt-get install ocrmypdf tesseract-ocr-eng tesseract-ocr-chi-sim)"
+    )
 
 
 def test_has_text_layer() -> None:
@@ -264,11 +279,18 @@ def test_synthetic_patent_structure(synthetic: Path) -> None:
         assert doc.text[s.start : s.end] == s.text
 
 
-def test_unstructured_pdf_falls_back_to_pages(synthetic: Path) -> None:
+def test_a_pdf_forced_to_policy_is_read_as_a_document_not_a_patent(synthetic: Path) -> None:
     (doc,) = parse_pdf(synthetic, doc_type="policy")
-    assert [(s.kind, s.path, s.page) for s in doc.sections] == [("page", f"p. {n}", n) for n in (1, 2, 3)]
+    assert doc.doc_type == "policy"
+    assert not {s.kind for s in doc.sections} & {"abstract", "claim", "description"}
     assert doc.jurisdiction is None and doc.number is None
-    assert "structure not detected: one section per page" in doc.notes
+    assert {s.page for s in doc.sections} == {1, 2, 3}
+    assert all(doc.text[s.start : s.end] == s.text for s in doc.sections)
+
+
+def test_the_kind_of_a_pdf_is_read_from_its_content(synthetic: Path) -> None:
+    (doc,) = parse_pdf(synthetic)  # no kind given: the front page's field codes say patent
+    assert doc.doc_type == "patent"
 
 
 def test_corrupt_file_raises_parse_error(tmp_path: Path) -> None:

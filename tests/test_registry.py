@@ -16,11 +16,13 @@ EXPECTED_BY_FOLDER = {
     "adgm": "adgm_rulebook",
     "patents": "patsnap_jsonl",
     "pdf": "pdf",
-    "policy": "sipo_circulars",
+    "policy": "text",
+    "docs": "text",
     "uspto": "uspto_xml",
 }
 EXPECTED_BY_NAME = {
     "expected_abstracts.json": "gdpr_json",  # a test fixture, not a corpus file: .json is always GDPR
+    "front_fields.json": "gdpr_json",
     "gdpr-slice.json": "gdpr_json",
     "usc35-slice.xml": "uslm",
     "专利法(2020-10-17).md": "cn_law_markdown",
@@ -41,7 +43,9 @@ def test_every_entry_resolves_to_a_callable() -> None:
 
 
 def test_each_bundled_sample_picks_its_format() -> None:
-    samples = list(iter_files([DATA]))
+    # Every file is found, known format or not (SOURCES.md notes are skipped by name).
+    samples = [p for p in iter_files([DATA]) if p.suffix != ".rtf"]
+    assert (DATA / "adgm" / "DocumentMap.rtf") in set(iter_files([DATA]))
     assert len(samples) >= 20
     for path in samples:
         expected = EXPECTED_BY_NAME.get(path.name) or EXPECTED_BY_FOLDER[path.parent.name]
@@ -58,18 +62,21 @@ def test_shared_suffixes_are_told_apart_by_content(tmp_path: Path) -> None:
     assert format_for(uslm).name == "uslm"
     circular = tmp_path / "note.txt"
     circular.write_text("一、总则\n", encoding="utf-8")
-    assert format_for(circular).name == "sipo_circulars"
+    assert format_for(circular).name == "text"
+    notes = tmp_path / "notes.md"
+    notes.write_text("# notes\n", encoding="utf-8")
+    assert format_for(notes).name == "markdown"  # Markdown without 第N条 articles: a document
 
 
 @pytest.mark.parametrize(
     ("name", "content", "reason"),
     [
         ("a.xml", "<root/>", "XML that is neither USLM nor USPTO patent full text"),
-        ("b.md", "# notes\n", "Markdown without 第N条 articles"),
         (
             "c.rtf",
             "{\\rtf1}",
-            "unsupported suffix '.rtf'; expected one of ['.json', '.jsonl', '.md', '.pdf', '.txt', '.xml']",
+            "unsupported suffix '.rtf'; expected one of ['.docx', '.htm', '.html', '.json', '.jsonl', "
+            "'.markdown', '.md', '.pdf', '.text', '.txt', '.xhtml', '.xml', '.zip']",
         ),
     ],
 )

@@ -49,11 +49,11 @@ def test_report_of_a_patent_with_claims(ingested: NavSearch) -> None:
 
 def test_rejected_files_are_reported_until_fixed(ingested: NavSearch, small_corpus: Path) -> None:
     bad = small_corpus / "policy" / "empty.txt"
-    bad.write_text("nothing numbered\n")
+    bad.write_bytes(b"\xff\xfe\x00 not text\n")  # (a text without numbered clauses is a document now)
     ingested.ingest([small_corpus], progress=False)
     failures = ingested.failures()
     assert [f.path for f in failures] == ["corpus/policy/empty.txt"]
-    assert failures[0].step == "clause tree" and "no numbered clause" in failures[0].error
+    assert failures[0].step == "read text" and "not UTF-8 text" in failures[0].error
     bad.write_text("Circular of the Office on Testing Things Properly\n\nI. Scope\n\nIt applies.\n")
     ingested.ingest([small_corpus], progress=False)
     assert ingested.failures() == []
@@ -95,9 +95,14 @@ def test_every_parser_output_is_rebuilt_from_chunks(data_dir: Path) -> None:
 
     chunker = Chunker(lambda texts: [len(t.split()) + len(t) // 40 + 2 for t in texts], 200, 20)
     formats = set()
+    from dataclasses import replace
+
+    from navsearch.ingest.options import ParseOptions
+
+    no_ocr = replace(ParseOptions.for_file("any"), ocr=False)  # OCR'd scans: tests/test_ocr.py
     for path in _all_test_files(data_dir):
         try:
-            docs = parse_file(path)
+            docs = parse_file(path, options=no_ocr)
         except NoTextLayer:
             continue  # image-only PDFs are reported, not indexed
         except ParseError:

@@ -133,7 +133,7 @@ def ingest_router(settings: Settings, runs: RunRegistry) -> APIRouter:
         try:
             report = await run_in_threadpool(ns.ingest, [stored.path], progress=False)
             done = report.files[0]
-            if done.status == "failed":
+            if done.status in ("failed", "unsupported"):  # unsupported: no format reads it
                 raise InvalidInput(f"{stored.name} was not indexed: {done.error}")
         except Exception:
             if not stored.existed:  # keep only files whose documents are in the catalog

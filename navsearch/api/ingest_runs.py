@@ -126,7 +126,7 @@ class RunRegistry:
                 run.documents += report.documents
                 run.documents_changed += report.documents_changed
                 run.chunks += report.chunks
-                if report.status == "failed" and len(run.errors) < MAX_ERRORS:
+                if report.status in ("failed", "unsupported") and len(run.errors) < MAX_ERRORS:
                     run.errors.append(FileError(path=report.path, error=self._redact(report.error or "")))
 
         try:
@@ -141,9 +141,9 @@ class RunRegistry:
                 run.documents = sum(f.documents for f in report.files)
                 run.documents_changed = sum(f.documents_changed for f in report.files)
                 run.chunks = sum(f.chunks for f in report.files)
-                run.errors = [
-                    FileError(path=f.path, error=self._redact(f.error or "")) for f in report.failed[:MAX_ERRORS]
-                ]
+                # Files no format reads are listed too: never passed over silently.
+                skipped = [f for f in report.files if f.status in ("failed", "unsupported")]
+                run.errors = [FileError(path=f.path, error=self._redact(f.error or "")) for f in skipped[:MAX_ERRORS]]
                 run.generation = report.generation
                 run.finished_at = _now()
                 run.state = "done"

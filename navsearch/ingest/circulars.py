@@ -16,6 +16,7 @@ from pathlib import Path
 
 from navsearch.errors import ParseError
 from navsearch.ingest.builder import TextBuilder
+from navsearch.ingest.cn_law import cn_numeral
 from navsearch.ingest.cleaning import (
     continues,
     join_hyphenated,
@@ -34,9 +35,23 @@ DOC_NUMBER = re.compile(r"^[A-Z][A-Za-z. ]*\[\d{4}\]\s*No\.\s*\d+$")
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 DATE_LINE = re.compile(rf"^(?:{MONTHS}) \d{{1,2}}, \d{{4}}$")
 ISSUER = "State Intellectual Property Office of the P.R.C. (SIPO)"
+# The same lines in a Chinese circular: "关于开展专利导航试点工程的通知", "国知发管字〔2013〕27号",
+# "2013年4月2日".
+CN_TITLE = re.compile(r"^关于.{4,60}的(?:通知|意见|办法|规定|决定|批复|函)$")
+CN_DOC_NUMBER = re.compile(r"^\S{2,12}[〔\[]\d{4}[〕\]]\d+号$")
+CN_DATE_LINE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
 
 # Levels of the clause tree, outermost first.
 LEVELS = (ROMAN_UPPER, ROMAN_LOWER, ARABIC, PAREN)
+# The same four levels as Chinese circulars number them: 一、 （一） 1. （1）. The label of
+# the second level keeps its brackets, so a path reads 一.（一）.1(1) as printed.
+_CN = "一二三四五六七八九十"
+CN_LEVELS = (
+    re.compile(rf"^(?P<num>[{_CN}]+)、\s*(?P<rest>.*)$"),
+    re.compile(rf"^(?P<num>[（(][{_CN}]+[)）])\s*(?P<rest>.*)$"),
+    re.compile(r"^(?P<num>\d{1,2})[.．、]\s*(?P<rest>[\u4e00-\u9fff].*)$"),
+    re.compile(r"^[（(](?P<num>\d{1,2})[)）]\s*(?P<rest>.*)$"),
+)
 
 
 def roman_to_int(numeral: str) -> int:
@@ -121,10 +136,11 @@ def _marker(text: str) -> tuple[int, str, str, bool] | None:
     """(level, label, rest, bullet) when the paragraph starts with a clause marker."""
     bullet = bool(BULLET.match(text))
     body = BULLET.sub("", text, count=1)
-    for level, pattern in enumerate(LEVELS):
-        m = pattern.match(body)
-        if m and m.group("rest"):
-            return level, m.group("num"), m.group("rest"), bullet
+    for levels in (LEVELS, CN_LEVELS):
+        for level, pattern in enumerate(levels):
+            m = pattern.match(body)
+            if m and m.group("rest"):
+                return level, m.group("num"), m.group("rest"), bullet
     return None
 
 
@@ -140,7 +156,10 @@ def _to_block(text: str) -> Block:
 
 def _number(block: Block) -> int:
     assert block.label is not None and block.level is not None
-    return roman_to_int(block.label) if block.level < 2 else int(block.label)
+    if block.level >= 2:
+        return int(block.label)
+    plain = block.label.strip("（()）")
+    return cn_numeral(plain) if plain[0] in _CN else roman_to_int(plain)
 
 
 def _label(level: int, number: int) -> str:
@@ -198,14 +217,20 @@ def _split_circulars(paragraphs: list[str], notes: list[tuple[int, str]]) -> lis
     for i, text in enumerate(paragraphs):
         current = drafts[-1]
         current.notes.extend(notes_at.get(i, ()))
-        if TITLE.match(text):
+        cn_date = CN_DATE_LINE.match(text)
+        if TITLE.match(text) or CN_TITLE.match(text):
             if current.blocks or current.title:
                 drafts.append(_Draft())
             drafts[-1].title = text
-        elif DOC_NUMBER.match(text) and not current.number and not current.blocks:
+        elif (DOC_NUMBER.match(text) or CN_DOC_NUMBER.match(text)) and not current.number and not current.blocks:
             current.number = text
-        elif DATE_LINE.match(text):
-            current.dates.append(datetime.strptime(text, "%B %d, %Y").date())
+        elif DATE_LINE.match(text) or cn_date:
+            try:
+                day = date(*map(int, cn_date.groups())) if cn_date else datetime.strptime(text, "%B %d, %Y").date()
+            except ValueError:  # "2013年2月30日": kept as text, not a date
+                current.blocks.append(_to_block(text))
+                continue
+            current.dates.append(day)
             current.blocks.append(Block(text, level=None, label="date"))
         else:
             current.blocks.append(_to_block(text))
@@ -226,7 +251,7 @@ def _heading_of(block: Block) -> str:
     """A clause's heading: the whole line, or its first sentence when text runs on."""
     rest = _marker(block.text)
     text = rest[2] if rest else block.text
-    m = re.match(r"^(.+?[.:])\s+[A-Z]", text)
+    m = re.match(r"^(.+?[.:])\s+[A-Z]", text) or re.match(r"^(.+?)[。：；]", text)
     return (m.group(1) if m else text).rstrip(".:")
 
 
@@ -311,6 +336,12 @@ def parse_circulars_text(path: Path, *, source: str | None = None) -> list[Docum
         raw = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ParseError(source, "read text", str(exc)) from exc
+    return parse_circulars(raw, source)
+
+
+def parse_circulars(raw: str, source: str) -> list[Document]:
+    """The circulars of a text (the lines of a .txt file, a PDF's text layer, a DOCX's
+    paragraphs). ParseError when a circular in it has no numbered clause."""
     paragraphs, notes = repair(raw)
     drafts = _split_circulars(paragraphs, notes)
     if not drafts:

@@ -192,6 +192,13 @@ def parse_cn_law_markdown(path: Path, *, source: str | None = None) -> list[Docu
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ParseError(source, "read", str(exc)) from exc
+    return [parse_cn_law_text(text, source, path)]
+
+
+def parse_cn_law_text(text: str, source: str, path: Path | None = None) -> Document:
+    """A Chinese law or circular of 第N条 articles as Markdown text ("# " title, "## "
+    headings): from a .md file, or the paragraphs of a PDF, DOCX or web page. ``path``:
+    the file whose name may carry the date."""
     parsed = _parse(text, source)
     builder = TextBuilder()
     if parsed.info:
@@ -204,20 +211,18 @@ def parse_cn_law_markdown(path: Path, *, source: str | None = None) -> list[Docu
         kind = "article" if _ARTICLE.match(art.path) else "text"
         builder.add(kind, art.path, "\n".join(art.lines), heading=art.heading)
     notes = parsed.notes
-    published = _file_date(path, parsed.info, notes)
-    return [
-        Document(
-            doc_id=_doc_id(parsed.title, published),
-            doc_type="statute",
-            title=parsed.title,
-            text=builder.text,
-            sections=builder.sections,
-            source=source,
-            number=None,
-            publication_date=published,
-            jurisdiction="CN",
-            language="zh",
-            issuer=_issuer(parsed.title, parsed.info),
-            notes=notes,
-        )
-    ]
+    published = _file_date(path or Path(source), parsed.info, notes)
+    return Document(
+        doc_id=_doc_id(parsed.title, published),
+        doc_type="statute",
+        title=parsed.title,
+        text=builder.text,
+        sections=builder.sections,
+        source=source,
+        number=None,
+        publication_date=published,
+        jurisdiction="CN",
+        language="zh",
+        issuer=_issuer(parsed.title, parsed.info),
+        notes=notes,
+    )

@@ -15,6 +15,7 @@ from importlib import import_module
 from pathlib import Path
 
 from navsearch.errors import UnsupportedFormat
+from navsearch.ingest.options import ParseOptions
 from navsearch.types import Document
 
 Parser = Callable[..., list[Document]]
@@ -33,6 +34,7 @@ class Format:
     suffixes: tuple[str, ...]
     detect: Detector | None
     parser: str
+    options: bool = False  # the parser takes ``options`` (ParseOptions: forced kind, OCR, caps)
 
     def load(self) -> Parser:
         """The parser function, importing its module."""
@@ -65,20 +67,23 @@ def _is_cn_law(path: Path, head: str) -> bool:
 
 FORMATS: tuple[Format, ...] = (
     Format("adgm_rulebook", (".txt",), _is_adgm_rulebook, "navsearch.ingest.adgm:parse_adgm_rulebook"),
-    Format("sipo_circulars", (".txt",), None, "navsearch.ingest.circulars:parse_circulars_text"),
+    Format("text", (".txt", ".text"), None, "navsearch.ingest.plain_text:parse_text", options=True),
     Format("passages_jsonl", (".jsonl",), _is_passages, "navsearch.ingest.passages_jsonl:parse_passages_jsonl"),
     Format("patsnap_jsonl", (".jsonl",), None, "navsearch.ingest.patent_jsonl:parse_patent_jsonl"),
-    Format("pdf", (".pdf",), None, "navsearch.ingest.pdf:parse_pdf"),
+    Format("pdf", (".pdf",), None, "navsearch.ingest.pdf:parse_pdf", options=True),
     Format("uslm", (".xml",), _is_uslm, "navsearch.ingest.uslm:parse_uslm"),
     Format("uspto_xml", (".xml",), _is_uspto_patent, "navsearch.ingest.uspto_xml:parse_uspto_xml"),
     Format("gdpr_json", (".json",), None, "navsearch.ingest.gdpr:parse_gdpr_json"),
     Format("cn_law_markdown", (".md",), _is_cn_law, "navsearch.ingest.cn_law:parse_cn_law_markdown"),
+    Format("markdown", (".md", ".markdown"), None, "navsearch.ingest.plain_text:parse_markdown", options=True),
+    Format("docx", (".docx",), None, "navsearch.ingest.docx_file:parse_docx", options=True),
+    Format("html", (".html", ".htm", ".xhtml"), None, "navsearch.ingest.html_file:parse_html", options=True),
+    Format("zip", (".zip",), None, "navsearch.ingest.archive:parse_zip", options=True),
 )
 SUFFIXES = {suffix for fmt in FORMATS for suffix in fmt.suffixes}
 # Why a file was refused when its suffix is known but no entry's detector accepted it.
 UNDETECTED = {
     ".xml": "XML that is neither USLM nor USPTO patent full text",
-    ".md": "Markdown without 第N条 articles",
 }
 
 
@@ -114,7 +119,9 @@ def parser_for(path: Path) -> Parser:
 
 
 def iter_files(paths: list[Path]) -> Iterator[Path]:
-    """Files under the given paths (folders walked in sorted order), skipping notes and hidden files."""
+    """Files under the given paths (folders walked in sorted order), skipping notes and
+    hidden files only: a file of an unknown format is yielded too, so that ingestion
+    reports it with the reason instead of passing over it silently."""
     for root in paths:
         if root.is_file():
             yield root
@@ -126,10 +133,14 @@ def iter_files(paths: list[Path]) -> Iterator[Path]:
                 path.is_file()
                 and path.name not in SKIPPED_NAMES
                 and not any(part.startswith(".") for part in path.relative_to(root).parts)
-                and path.suffix.lower() in SUFFIXES
             ):
                 yield path
 
 
-def parse_file(path: Path, source: str | None = None) -> list[Document]:
-    return parser_for(path)(path, source=source or str(path))
+def parse_file(path: Path, source: str | None = None, options: ParseOptions | None = None) -> list[Document]:
+    """The documents of ``path``, read by its format's parser (with ``options`` where it takes them)."""
+    fmt = format_for(path)
+    name = source or str(path)
+    if fmt.options:
+        return fmt.load()(path, source=name, options=options or ParseOptions.for_file(name))
+    return fmt.load()(path, source=name)

@@ -37,6 +37,7 @@ from typing import Any, BinaryIO
 import navsearch
 from navsearch import errors
 from navsearch.errors import NavsearchError, ParseError
+from navsearch.ingest.options import ParseOptions
 from navsearch.types import Document
 
 _HEADER = struct.Struct(">Q")  # length of the pickle that follows
@@ -97,7 +98,7 @@ def _error(exc: BaseException, memory_mb: int) -> tuple[str, str, str]:
 
 
 def serve(memory_mb: int) -> None:
-    """The worker's loop: ("ready",) once, then (path, source) in, ("ok", documents, peak
+    """The worker's loop: ("ready",) once, then (path, source, options) in, ("ok", documents, peak
     MB) or ("failed", class, step, reason, whether the worker exits) out, until its stdin
     closes."""
     from navsearch.ingest.registry import parse_file  # after the limit, like every parser import
@@ -110,10 +111,10 @@ def serve(memory_mb: int) -> None:
         request = _read_frame(0)
         if request is None:
             return
-        path, source = request
+        path, source, options = request
         fatal = False
         try:
-            reply: tuple[Any, ...] = ("ok", parse_file(Path(path), source), _peak_mb())
+            reply: tuple[Any, ...] = ("ok", parse_file(Path(path), source, options), _peak_mb())
         except BaseException as exc:  # every failure is the file's, reported by name
             fatal = isinstance(exc, MemoryError)  # the heap may be in no state to go on
             reply = ("failed", *_error(exc, memory_mb), fatal)
@@ -208,8 +209,9 @@ class ParseWorker:
                 source, "size", f"{size_mb:.1f} MB is over ingest.max_file_mb = {self.limits.max_file_mb:g} MB"
             )
 
-    def parse(self, path: Path, source: str) -> list[Document]:
-        """The documents of ``path``; ParseError (naming ``source``) for whatever went wrong."""
+    def parse(self, path: Path, source: str, options: ParseOptions | None = None) -> list[Document]:
+        """The documents of ``path``; ParseError (naming ``source``) for whatever went wrong.
+        ``options``: what the parser is told (forced kind, OCR, archive caps)."""
         self.check_size(path, source)
         proc = self._proc if self._proc is not None and self._proc.poll() is None else None
         if proc is None:
@@ -217,7 +219,7 @@ class ParseWorker:
             proc = self._proc = self._start()
         assert proc.stdin is not None and proc.stdout is not None
         try:
-            _write_frame(proc.stdin, pickle.dumps((str(path), source)))  # type: ignore[arg-type]
+            _write_frame(proc.stdin, pickle.dumps((str(path), source, options)))  # type: ignore[arg-type]
             reply = _read_frame(proc.stdout.fileno(), time.monotonic() + self.limits.timeout_s)
         except _TimedOut:
             self._stop()

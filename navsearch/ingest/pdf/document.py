@@ -4,14 +4,19 @@ section's offsets are exact. Every repair is counted in ``notes``."""
 from __future__ import annotations
 
 import re
+import tempfile
 from collections import Counter
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 from navsearch.errors import NoTextLayer
 from navsearch.ingest.builder import TextBuilder
 from navsearch.ingest.cleaning import vocabulary
-from navsearch.ingest.pdf.front_page import _abstract, _Found, _publication_date, _title
+from navsearch.ingest.general import Para, build_document, numbered, slug
+from navsearch.ingest.options import OCR_NOTE, ParseOptions
+from navsearch.ingest.pdf.front_fields import FrontFields, read_front_fields
+from navsearch.ingest.pdf.front_page import _abstract, _Found, _publication_date, _title, patent_evidence
 from navsearch.ingest.pdf.layout import (
     _assign_roles,
     _column_reading,
@@ -23,8 +28,9 @@ from navsearch.ingest.pdf.layout import (
 from navsearch.ingest.pdf.line_joining import join_lines
 from navsearch.ingest.pdf.locations import PageLayout, location
 from navsearch.ingest.pdf.patent_structure import _PARA_NUMBER_RE, _Para, _paragraphs, _split_claims
+from navsearch.ingest.pdf.ocr import ocr_pdf
 from navsearch.ingest.pdf.text_layer import Page, _has_text, _open
-from navsearch.types import Document
+from navsearch.types import Document, DocType, Section
 
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 
@@ -33,17 +39,126 @@ _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 # Public API
 
 
-def parse_pdf(path: Path, *, source: str | None = None, doc_type: str = "patent") -> list[Document]:
-    """Parse one PDF into one Document. Raises NoTextLayer for scans, ParseError otherwise."""
+def parse_pdf(
+    path: Path,
+    *,
+    source: str | None = None,
+    doc_type: DocType | None = None,
+    options: ParseOptions | None = None,
+) -> list[Document]:
+    """Parse one PDF. Its kind is ``doc_type`` (or ``options.kind``) when given, else read
+    from the content: a patent front page or claims make a patent, anything else is a
+    policy or general document with its clauses or headings and paragraphs. Pages without
+    a text layer are read by OCR when ``options.ocr`` and OCRmyPDF is installed; otherwise
+    a PDF with no text at all raises NoTextLayer (reported, never indexed empty)."""
     path = Path(path)
     name = source if source is not None else path.as_posix()
-    reader = _open(path, name)
-    pages = _read_pages(reader, name)
+    options = options or ParseOptions.for_file(name)
+    kind = doc_type or options.kind
+    pages = _read_pages(_open(path, name), name)
+    blank = [page.number for page in pages if not _has_text(page.lines)]
+    ocr_note: str | None = None
+    # Image-only drawing sheets of a patent with a text layer are left alone: OCR would
+    # only read figure labels. A scan (no text at all) or a non-patent's scanned pages are read.
+    if blank and (len(blank) == len(pages) or (kind or _kind(pages)) != "patent"):
+        pages, ocr_note = _with_ocr(path, name, pages, blank, options)
     if not any(_has_text(page.lines) for page in pages):
         raise NoTextLayer(
-            name, "extract text", f"no text layer on any of {len(pages)} pages (scanned images?); OCR it first"
+            name, "extract text", f"no text layer on any of {len(pages)} pages (scanned images?), and OCR found none"
         )
-    return [_build_document(path, name, doc_type, pages)]
+    kind = kind or _kind(pages)
+    if kind == "patent":
+        docs = [_build_document(path, name, "patent", pages)]
+    else:
+        docs = _build_general(path, name, kind, pages)  # several circulars in one PDF: several
+    for doc in docs:
+        if ocr_note:
+            doc.notes.insert(0, ocr_note)
+        if ocr_note and ocr_note.startswith(OCR_NOTE):
+            doc.sections = [_mark_ocr(section, set(blank)) for section in doc.sections]
+    return docs
+
+
+# Tesseract's Chinese model puts a space between characters ("中 华人 民"); Chinese has none.
+_CJK = "\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"  # CJK punctuation, ideographs, full-width forms
+_CJK_GAP_RE = re.compile(rf"(?<=[{_CJK}])\s+(?=[{_CJK}])")
+
+
+def _close_cjk(text: str) -> str:
+    return _CJK_GAP_RE.sub("", text)
+
+
+def _with_ocr(
+    path: Path, name: str, pages: list[Page], blank: list[int], options: ParseOptions
+) -> tuple[list[Page], str | None]:
+    """The pages with the ``blank`` ones read by OCR, and the note saying so. NoTextLayer
+    when no page has text and OCR is off or cannot run; a partly scanned file keeps its
+    text pages and says which pages were not read."""
+    scan = len(blank) == len(pages)
+    if not options.ocr:
+        if scan:
+            raise NoTextLayer(
+                name, "extract text", f"no text layer on any of {len(pages)} pages; OCR is off (ingest.ocr)"
+            )
+        return pages, f"pages {_ranges(blank)} have no text layer and were not read: OCR is off (ingest.ocr)"
+    with tempfile.TemporaryDirectory(prefix="navsearch-ocr-") as tmp:
+        out = Path(tmp) / "ocr.pdf"
+        try:
+            used = ocr_pdf(path, out, name, options.ocr_languages, options.ocr_timeout_s)
+        except NoTextLayer as exc:  # OCR not installed
+            if scan:
+                reason = f"no text layer on any of {len(pages)} pages (scanned images?); OCR cannot run: {exc.reason}"
+                raise NoTextLayer(name, "extract text", reason) from None
+            return pages, f"pages {_ranges(blank)} have no text layer and were not read: {exc.reason}"
+        read = _read_pages(_open(out, name), name)  # read before the folder (and its images) goes
+    for page in read:
+        page.lines = [replace(line, text=_close_cjk(line.text)) for line in page.lines]
+    note = f"{OCR_NOTE} pages {_ranges(blank)} read by Tesseract ({used}) through OCRmyPDF"
+    return read, f"{note}; their text may hold recognition errors"
+
+
+def _kind(pages: list[Page]) -> DocType:
+    return "patent" if patent_evidence(pages) else "policy"
+
+
+def _ranges(numbers: list[int]) -> str:
+    """[1, 2, 3, 7] -> "1-3, 7"."""
+    out: list[str] = []
+    for n in numbers:
+        if out and out[-1].split("-")[-1] == str(n - 1):
+            out[-1] = f"{out[-1].split('-')[0]}-{n}"
+        else:
+            out.append(str(n))
+    return ", ".join(out)
+
+
+def _mark_ocr(section: Section, pages: set[int]) -> Section:
+    """A section read from an OCR'd page says so where it is cited (its location)."""
+    if section.page not in pages:
+        return section
+    where = section.location or f"p. {section.page}"
+    return replace(section, location=f"{where} (OCR)")
+
+
+def _build_general(path: Path, name: str, kind: DocType, pages: list[Page]) -> list[Document]:
+    """A PDF that is not a patent: its clauses, or its headings and paragraphs by page."""
+    _assign_roles(pages)
+    removed = _strip_headers(pages)
+    _drop_noise(pages)
+    vocab = vocabulary(line.text for page in pages for line in page.lines)
+    lines = [Para(line.text, page.number) for page in pages for line in page.lines]
+    if numbered([para.text for para in lines]):
+        paras = lines  # the clause tree repairs the line breaks itself
+    else:
+        paras = []
+        for page in pages:
+            found, _ = _paragraphs([page], vocab, _Found())
+            paras.extend(Para(p.text, page.number, heading=p.heading) for p in found)
+    notes = [
+        f"read as a {kind} document: no patent front page or claims found",
+        f"removed {removed} header/footer lines",
+    ]
+    return build_document(paras, name, doc_id=slug(path.stem), kind=kind, notes=notes)
 
 
 def pdf_has_text_layer(path: Path) -> bool:
@@ -86,9 +201,15 @@ def _build_document(path: Path, name: str, doc_type: str, pages: list[Page]) -> 
     published: date | None = None
     rejoined = 0
     structured = False
+    fields = FrontFields()
     if doc_type == "patent":
         title = _title(pages[0], vocab)
         published = _publication_date(pages[0])
+        fronts = [page for page in pages if page.role in ("front", "front-continued")] or pages[:1]
+        fields = read_front_fields("\n".join(line.text for page in fronts for line in page.lines))
+        notes.extend(fields.notes)
+        if fields.inventors:
+            notes.append(f"inventors: {'; '.join(fields.inventors)}")
         structured, rejoined = _add_patent_sections(builder, pages, vocab, notes)
     if not structured:
         rejoined = _add_page_sections(builder, pages, vocab)
@@ -111,8 +232,14 @@ def _build_document(path: Path, name: str, doc_type: str, pages: list[Page]) -> 
         source=name,
         number=doc_id if doc_type == "patent" else None,
         publication_date=published,
+        application_date=fields.application_date,
+        priority_date=fields.priority_date,
         jurisdiction=jurisdiction,
         language=_language(text),
+        ipc=fields.ipc,
+        cpc=fields.cpc,
+        assignee=fields.assignee,
+        family=fields.related,
         notes=notes,
     )
 

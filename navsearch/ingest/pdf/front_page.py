@@ -23,6 +23,13 @@ _PUB_DATE_RES = (
     re.compile(r"Date\s+of\s+Patent\s*:?\s*\**\s*" + _DATE_RE),
     re.compile(r"Pub\s*\.?\s*Date\s*:?\s*" + _DATE_RE),
 )
+# A Chinese grant's or publication's date: "(45)授权公告日 2017.12.01", "(43)申请公布日 2015.07.08".
+_CN_PUB_DATE_RE = re.compile(r"\(\s*4[35]\s*\)\s*(?:授权公告日|申请公布日)\s*((?:19|20)\d\d)\s*\.\s*(\d{1,2})\s*\.\s*(\d{1,2})")
+# Field codes (INID, WIPO ST.9) printed on patent front pages, and claim headings.
+_PATENT_INIDS = frozenset({10, 11, 12, 19, 21, 22, 30, 43, 45, 51, 52, 54, 56, 57, 58, 60, 63, 71, 72, 73, 74, 75})
+_INID_ANY_RE = re.compile(r"\(\s*(\d{2})\s*\)")
+_CLAIMS_HEAD_RE = re.compile(r"^(?:What is claimed is|I claim|We claim|The invention claimed is)\s*:?\s*$|权利要求书", re.I)
+MIN_INIDS = 3  # distinct field codes that make a front page
 _MONTHS = {m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1)}
 
 
@@ -159,4 +166,40 @@ def _publication_date(front: Page) -> date | None:
                 return date(int(match.group(3)), month, int(match.group(2)))
             except ValueError:
                 continue
+    cn = _CN_PUB_DATE_RE.search(text)
+    if cn:
+        try:
+            return date(int(cn.group(1)), int(cn.group(2)), int(cn.group(3)))
+        except ValueError:
+            pass
+    # An OCR'd front page reads the header's labels and values apart ("(45) Date of
+    # Patent:" on one line, "Oct. 8, 2024" above it): the date printed in the header,
+    # before the title field (54), when the header has such a label.
+    head = re.split(r"\(\s*54\s*\)", text, maxsplit=1)[0]
+    if re.search(r"Date\s+of\s+Patent|Pub\s*\.?\s*Date", head):
+        for match in re.finditer(_DATE_RE, head):
+            month = _MONTHS.get(match.group(1)[:3].lower())
+            if month is not None:
+                try:
+                    return date(int(match.group(3)), month, int(match.group(2)))
+                except ValueError:
+                    continue
     return None
+
+
+def patent_evidence(pages: list[Page]) -> str | None:
+    """Why the PDF is a patent (its front page's field codes, or a claims heading), or
+    None: then it is read as a policy or general document. Decided from the content, so
+    a circular saved as PDF is not indexed as a patent."""
+    if not pages:
+        return None
+    front = " ".join(line.text for line in pages[0].lines[:200])
+    codes = {int(c) for c in _INID_ANY_RE.findall(front)} & _PATENT_INIDS
+    if len(codes) >= MIN_INIDS:
+        return f"front page field codes {sorted(codes)}"
+    for page in pages:
+        for line in page.lines:
+            if _CLAIMS_HEAD_RE.search(line.text.strip()):
+                return f"claims heading {line.text.strip()[:30]!r} on page {page.number}"
+    return None
+

@@ -32,6 +32,7 @@ from __future__ import annotations
 from navsearch.ingest.uspto_xml.bulk import split_documents
 # Private, re-exported for the tests that check them directly.
 from navsearch.ingest.uspto_xml.codes import _format_number, _normalise_ipc  # noqa: F401
-from navsearch.ingest.uspto_xml.document import iter_uspto_documents, parse_uspto_xml
+from navsearch.ingest.uspto_xml.bulk import stream_documents
+from navsearch.ingest.uspto_xml.document import documents_of_pieces, iter_uspto_documents, parse_uspto_xml
 
-__all__ = ["iter_uspto_documents", "parse_uspto_xml", "split_documents"]
+__all__ = ["documents_of_pieces", "iter_uspto_documents", "parse_uspto_xml", "split_documents", "stream_documents"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html.entities
 import re
+from collections.abc import Callable, Iterator
 from xml.etree.ElementTree import Element
 from xml.etree.ElementTree import ParseError as XMLSyntaxError
 
@@ -32,6 +33,29 @@ def split_documents(data: bytes) -> list[tuple[int, bytes]]:
         starts.insert(0, 0)
     ends = starts[1:] + [len(data)]
     return [(a, data[a:b]) for a, b in zip(starts, ends) if data[a:b].strip()]
+
+
+def stream_documents(read: Callable[[int], bytes], block: int = 1 << 20) -> Iterator[tuple[int, bytes]]:
+    """split_documents over a stream (``read(n)`` as a file's): pieces are yielded as soon
+    as the next declaration is seen, so a weekly file of 1 GB is never in memory whole."""
+    buffer = b""
+    base = 0  # byte offset of buffer[0] in the stream
+    while True:
+        data = read(block)
+        buffer += data
+        # The last declaration in the buffer may be the start of an unfinished piece.
+        starts = [m.start() for m in _XML_DECL.finditer(buffer)]
+        if data:
+            cuts = starts[1:] if starts and starts[0] == 0 else starts
+            cut = cuts[-1] if cuts else 0
+        else:
+            cut = len(buffer)
+        if cut:
+            for offset, piece in split_documents(buffer[:cut]):
+                yield base + offset, piece
+            buffer, base = buffer[cut:], base + cut
+        if not data:
+            return
 
 
 # ---------------------------------------------------------------------------

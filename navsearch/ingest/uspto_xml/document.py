@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from xml.etree.ElementTree import Element
 
@@ -47,10 +47,16 @@ def iter_uspto_documents(data: bytes, source: str) -> Iterator[Document]:
     pieces = split_documents(data)
     if not pieces:
         raise ParseError(source, "split", "no XML document found")
-    total = len(pieces)
+    yield from documents_of_pieces(pieces, source, len(pieces))
+
+
+def documents_of_pieces(pieces: Iterable[tuple[int, bytes]], source: str, total: int | None = None) -> Iterator[Document]:
+    """Documents of ``(byte offset, XML document)`` pieces, read as they come (a bulk
+    file streamed out of a zip archive: one document in memory at a time)."""
     pending: Document | None = None
+    of = f"/{total}" if total is not None else ""
     for index, (offset, piece) in enumerate(pieces, start=1):
-        where = f"document {index}/{total} (byte {offset})"
+        where = f"document {index}{of} (byte {offset})"
         root, notes = _parse_piece(piece, source, where)
         if root.tag == _SEQUENCE_ROOT:
             _note_sequence_listing(root, pending, source)
