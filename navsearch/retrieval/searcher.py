@@ -78,7 +78,7 @@ class Searcher:
         allowed = None if filters.is_empty() else self.catalog.allowed_ids(filters)
         if without is not None and len(without):
             allowed = np.setdiff1d(self.catalog.allowed_ids(filters) if allowed is None else allowed, without)
-        vector = self.embedder.embed([query])[0]
+        vector = self.embedder.embed_queries([query])[0]
         dense = self.index.search(vector, depth, allowed, self.settings.nprobe)
         lexical = self.lexical.search(query_terms(query), depth, allowed)
         return dense, lexical, vector
