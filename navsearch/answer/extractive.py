@@ -182,8 +182,9 @@ class ExtractiveAnswerer:
         # reader would read it: "(1) the claimed invention was patented ..." answers a
         # question about novelty only under the heading "Conditions for patentability; novelty".
         contexts = [h.passages[0].heading or (h.title if h.doc_type == "patent" else "") for h, _, _ in candidates]
-        vecs = self.embedder.embed([question, *[f"{c}: {t}" if c else t for c, t in zip(contexts, texts)]])
-        cos = vecs[1:] @ vecs[0]
+        qvec = self.embedder.embed_queries([question])[0]  # the question is a query, sentences passages
+        vecs = self.embedder.embed([f"{c}: {t}" if c else t for c, t in zip(contexts, texts)])
+        cos = vecs @ qvec
         terms = content_terms(question)
         scores = COSINE_WEIGHT * cos + (1 - COSINE_WEIGHT) * np.array([overlap(terms, t) for t in texts])
         scores -= PREAMBLE_PENALTY * np.array([h.passages[0].kind == "preamble" for h, _, _ in candidates])

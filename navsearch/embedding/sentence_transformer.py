@@ -69,6 +69,9 @@ class SentenceTransformerEmbedder:
         )
         return np.asarray(vectors, dtype=np.float32)
 
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self.embed(texts)  # a symmetric encoder: queries and passages alike
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         if not texts:
             return []

@@ -181,7 +181,8 @@ class Workbench:
     def map_elements(self, elements: list[str], doc_ids: list[str]) -> dict[str, list[ElementMatch]]:
         """For each reference, each element's best sentence: the best chunk by stored
         vectors, then the best sentence of that chunk by a fresh embedding."""
-        evecs = self.embedder.embed(elements)
+        # Elements are searched with (query side); chunks and sentences are passages.
+        evecs = self.embedder.embed_queries(elements)
         best_chunks: dict[str, list[Any]] = {}
         sentences: dict[str, int] = {}
         for doc_id in doc_ids:

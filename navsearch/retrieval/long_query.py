@@ -81,8 +81,8 @@ def query_vector(text: str, embedder: Embedder, settings: RetrievalSettings) -> 
     """The query's vector for the dense leg (see the module's docstring)."""
     windows = query_windows(text, embedder, settings.max_query_windows)
     if len(windows) == 1 or settings.long_query_dense == "head":
-        return embedder.embed(windows[:1])[0]
-    mean = embedder.embed(windows).mean(axis=0)
+        return embedder.embed_queries(windows[:1])[0]
+    mean = embedder.embed_queries(windows).mean(axis=0)
     norm = float(np.linalg.norm(mean))
     return (mean / norm if norm else mean).astype(np.float32)
 
