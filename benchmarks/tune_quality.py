@@ -203,6 +203,48 @@ def run(name: str, variant: str, max_pairs: int, seq: int) -> None:
     save(f"{name}-{variant}", result)
 
 
+def direct_dense(name: str, part: str) -> None:
+    """Dense ranking straight from each index's stored vectors (exact cosine, a document
+    ranked by its best chunk, the query's exclusions dropped), untuned next to tuned: the
+    encoders compared without the searcher's other stages, for when the full evaluation
+    through `NavSearch.search` does not fit the time (on a machine at load 20 it did not)."""
+    import numpy as np
+
+    from navsearch.embedding.registry import make_embedder
+    from navsearch.settings import EmbeddingSettings
+    from navsearch.store.catalog import Catalog
+    from navsearch.store.reads import corpus_chunks
+
+    qs = query_set(name, part)
+    variant = "qrels" if part == "held-back" else "structure"
+    untuned = WORK / "src-patsnap" if name == "patsnap" else WORK / f"idx-{name}-untuned"
+    out: dict[str, Any] = {"set": name, "part": part, "queries": len(qs.qrels), "cpu": CPU}
+    for label, index, model in (("untuned", untuned, None), ("tuned", WORK / f"idx-{name}-{variant}", WORK / f"model-{name}-{variant}")):
+        catalog = Catalog(index / "catalog.sqlite")
+        dim = int(catalog.get_meta("dimension") or 0)
+        ids, vectors = catalog.all_vectors(dim)
+        doc_of = {c.rowid: c.doc_id for c in corpus_chunks(catalog)}
+        embedder = make_embedder(EmbeddingSettings(model=str(model)) if model else EmbeddingSettings())
+        order = list(qs.qrels)
+        t0 = time.perf_counter()
+        queries = embedder.embed([str(qs.queries[q]["text"]) for q in order])
+        encode_s = time.perf_counter() - t0
+        run: dict[str, list[str]] = {}
+        for q, row in zip(order, queries @ vectors.T):
+            ranked: list[str] = []
+            for i in np.argsort(-row)[:2000]:
+                d = doc_of[int(ids[i])]
+                if d not in ranked and d not in qs.exclude.get(q, set()):
+                    ranked.append(d)
+                if len(ranked) == 100:
+                    break
+            run[q] = ranked
+        scores = score_run(run, qs.qrels)
+        scores["map@10"] = map_at_10(run, qs.qrels)
+        out[label] = {"model_id": embedder.model_id, "chunks": len(ids), "query_encode_s": round(encode_s, 1), **scores}
+    save(f"{name}-{variant}-direct-dense", out)
+
+
 def save(stem: str, result: dict[str, Any]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{stem}.json").write_text(json.dumps(result, indent=2, default=str))
@@ -220,12 +262,17 @@ def main() -> None:
     r.add_argument("--variant", choices=("structure", "qrels"), required=True)
     r.add_argument("--max-pairs", type=int, default=256)
     r.add_argument("--seq", type=int, default=64)
+    d = sub.add_parser("direct")
+    d.add_argument("--set", choices=("patsnap", "obliqa"), required=True)
+    d.add_argument("--part", choices=("all", "held-back"), default="all")
     sub.add_parser("report")
     ap.add_argument("--cached", type=Path, default=CACHED, help="Folder of the untuned dev indexes.")
     args = ap.parse_args()
     globals()["CACHED"] = args.cached
     if args.stage == "baseline":
         baseline(args.set)
+    elif args.stage == "direct":
+        direct_dense(args.set, args.part)
     elif args.stage == "run":
         run(args.set, args.variant, args.max_pairs, args.seq)
     else:

@@ -60,10 +60,33 @@ def write_report(results: Path, reports: Path, cpu: str) -> None:
                    f"{tuned['build']['build_seconds']:.0f} s. Manifest records the training: "
                    f"{tuned['manifest_records_training']}.", "",
                    *_table([("untuned", base[part]), ("tuned", tuned[part])]), ""]
+    direct = {stem: _load(results, stem) for stem in (
+        "patsnap-structure-direct-dense", "obliqa-structure-direct-dense", "patsnap-qrels-direct-dense",
+        "obliqa-qrels-direct-dense")}
+    md += ["## Dense ranking straight from the stored vectors", "",
+           "Exact cosine of the query against every stored chunk vector, a document ranked by its best chunk, the",
+           "query's exclusions dropped (tune_quality.py `direct`): the two encoders compared without the searcher's",
+           "other stages (fusion, families, lookups). Used because the full evaluation through `NavSearch.search`",
+           "did not fit the time on the shared machine (load average 17-25: several seconds a query).", ""]
+    for stem, d in direct.items():
+        if not d:
+            md += [f"{stem}: not measured", ""]
+            continue
+        md += [f"### {stem} ({d['queries']} queries, {d['part']})", "",
+               "| encoder | recall@10 | recall@100 | ndcg@10 | map@10 | mrr@10 | chunks | query encode s |",
+               "|---|---|---|---|---|---|---|---|"]
+        for label in ("untuned", "tuned"):
+            r = d[label]
+            md.append(f"| {label} ({r['model_id']}) | {r['recall@10']:.4f} | {r['recall@100']:.4f} | {r['ndcg@10']:.4f} | "
+                      f"{r['map@10']:.4f} | {r['mrr@10']:.4f} | {r['chunks']} | {r['query_encode_s']} |")
+        md.append("")
     (reports / "tune.md").write_text("\n".join(md) + "\n")
-    (reports / "tune.json").write_text(json.dumps({"cpu": cpu, **found}, indent=2))
+    (reports / "tune.json").write_text(json.dumps({"cpu": cpu, **found, **direct}, indent=2))
     ablation = reports / "ablation"
     ablation.mkdir(parents=True, exist_ok=True)
+    if not (found["patsnap-structure"] and found["obliqa-structure"]):
+        _direct_rows(ablation, direct, cpu)
+        return
     for row, part, desc in (
         ("tuned-structure", "all", "MiniLM ONNX int8, hybrid, encoder fine-tuned by `navsearch tune` on the corpus structure alone"),
         ("tuned-qrels", "held-back", "MiniLM ONNX int8, hybrid, encoder fine-tuned on half the dev qrels (+ structure); held-back half scored"),
@@ -97,3 +120,29 @@ def _row(folder: Path, row: str, desc: str, p: dict[str, Any] | None, o: dict[st
                   "full-corpus rows." + held),
     }
     (folder / f"{row}.json").write_text(json.dumps(data, indent=2) + "\n")
+
+
+def _direct_rows(folder: Path, direct: dict[str, Any], cpu: str) -> None:
+    """Ablation rows from the direct dense comparison, when the full evaluation is missing."""
+    for variant in ("structure", "qrels"):
+        p, o = direct[f"patsnap-{variant}-direct-dense"], direct[f"obliqa-{variant}-direct-dense"]
+        if not (p or o):
+            continue
+        for label, row in (("tuned", f"tuned-{variant}"), ("untuned", f"untuned-tune-{variant}")):
+            def get(d: dict[str, Any] | None, metric: str) -> float | None:
+                return round(float(d[label][metric]), 4) if d else None
+
+            data = {
+                "row": row,
+                "description": f"MiniLM ONNX int8, {label} ({'tuned on the corpus structure alone' if variant == 'structure' else 'tuned on half the dev qrels'}"
+                               "), DENSE ONLY: exact cosine over the stored vectors, a document ranked by its best chunk",
+                "patsnap_ndcg10": get(p, "ndcg@10"), "patsnap_recall100": get(p, "recall@100"),
+                "obliqa_recall10": get(o, "recall@10"), "obliqa_ndcg10": get(o, "ndcg@10"), "obliqa_map10": get(o, "map@10"),
+                "enzh_recall5": None, "encode_chunks_per_s": None, "query_p50_ms": None, "index_mb": None, "cpu": cpu,
+                "command": "PYTHONPATH=. .venv/bin/python benchmarks/tune_quality.py run/direct/report (benchmarks/reports/tune.md)",
+                "notes": ("Dense only, not hybrid: the full NavSearch.search evaluation did not fit the time on the shared "
+                          "machine. ObliQA on a 2,674-passage sample (whole regulations; the dev questions whose gold passages "
+                          "all lie in it), PatSnap on the full corpus. Tuned with 128 pairs, 8 steps of 16, max_seq_length 64. "
+                          "Compare tuned-* with untuned-tune-* only."),
+            }
+            (folder / f"{row}.json").write_text(json.dumps(data, indent=2) + "\n")
