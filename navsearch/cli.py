@@ -374,6 +374,25 @@ def evaluate_cmd(
 
 
 @app.command()
+def tune(
+    out: Annotated[Path, typer.Option(help="Model folder to write (sentence-transformers format, with tuned.json).")],
+    queries: Annotated[Optional[Path], typer.Option(help="BEIR queries.jsonl of labelled pairs (with --qrels).")] = None,
+    qrels: Annotated[
+        Optional[Path], typer.Option(help="BEIR qrels.tsv: query-id, corpus-id (document or passage id), score.")
+    ] = None,
+    max_pairs: Annotated[Optional[int], typer.Option(help="Most training pairs (default from settings).")] = None,
+) -> None:
+    """Fine-tune the encoder on this index's structure (title/abstract, heading/clause,
+    claim/description; BM25 hard negatives) and, when given, labelled pairs."""
+    report = _service().tune(out, queries=queries, qrels=qrels, max_pairs=max_pairs, progress=True)
+    r = report.record
+    pairs = ", ".join(f"{kind} {n}" for kind, n in r["pairs"].items() if n)
+    typer.echo(f"trained on {sum(r['pairs'].values())} pairs ({pairs}) in {r['steps']} steps, {r['train_seconds']:.0f} s")
+    typer.echo(f"wrote {report.out}; use it with NAVSEARCH_EMBEDDING__MODEL={report.out} and a new NAVSEARCH_INDEX_DIR "
+               "(ingest again: its vectors differ from the base model's)")
+
+
+@app.command()
 def repair() -> None:
     """Check the catalog, remove what an interrupted publish left, and rebuild the index
     generation from the catalog when it is missing, damaged or out of date."""

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -103,8 +104,10 @@ class Indexer:
         chunker: Chunker,
         store: IndexStore,
         settings: IngestSettings | None = None,
+        encoder_training: dict[str, Any] | None = None,
     ) -> None:
         self.catalog = catalog
+        self.encoder_training = encoder_training  # a tuned encoder's record, for the manifests
         self.embedder = embedder
         self.chunker = chunker
         self.store = store  # where the catalog's index generations are published
@@ -194,7 +197,7 @@ class Indexer:
     def publish(self) -> Manifest:
         """Build the dense and lexical indexes of a generation from every chunk in the
         catalog and publish them."""
-        manifest = self.store.publish(self.embedder.model_id, self.embedder.dimension)
+        manifest = self.store.publish(self.embedder.model_id, self.embedder.dimension, self.encoder_training)
         log.info("published vector index generation %d (%d vectors)", manifest.generation, manifest.count)
         return manifest
 

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, Any
 from navsearch.chunking.chunker import Chunker
 from navsearch.citations import PassageContext, cite, document_label, passage_context
 from navsearch.embedding.base import Embedder
+from navsearch.embedding.provenance import training_of
 from navsearch.embedding.registry import make_embedder
+from navsearch.embedding.sentence_transformer import resolve_model
 from navsearch.errors import IndexMismatch, InvalidInput, NavsearchError, NotFound, NotReady
 from navsearch.eval.runner import format_table as eval_table  # the facade's table of evaluate()'s results
 from navsearch.filters import build_filters
@@ -39,6 +41,7 @@ from navsearch.types import MODES, DateField, DocumentMeta, Filters, Grouping, M
 if TYPE_CHECKING:
     from navsearch.answer.extractive import Answer
     from navsearch.priorart.workbench import PriorArtResult, Workbench
+    from navsearch.tune.run import TuneReport
 
 EVAL_MODES: tuple[str, ...] = (*MODES, "prior-art")  # what `navsearch eval --mode` ranks with
 UPLOADS = "uploads"  # folder of the index folder that holds files sent over HTTP
@@ -90,7 +93,11 @@ class NavSearch:
         return Chunker(self.embedder.count_tokens, max_tokens, overlap)
 
     def indexer(self) -> Indexer:
-        return Indexer(self.catalog, self.embedder, self.chunker(), self.index_store(), self.settings.ingest)
+        try:  # a tuned encoder's record, for the manifests
+            training = training_of(resolve_model(self.settings.embedding.model)[0])
+        except NavsearchError:  # a model package that is not installed: the embedder says so
+            training = None
+        return Indexer(self.catalog, self.embedder, self.chunker(), self.index_store(), self.settings.ingest, training)
 
     @property
     def uploads_dir(self) -> Path:
@@ -413,6 +420,25 @@ class NavSearch:
                 raise InvalidInput(f"mode must be one of {', '.join(EVAL_MODES)}, got {mode!r}")
         qs = load_query_set(queries, qrels, exclude)
         return evaluate(self.ranked_ids, qs, modes=tuple(modes), cutoff_field=cutoff_field, filters=filters)
+
+    def tune(
+        self, out: Path, *, queries: Path | None = None, qrels: Path | None = None,
+        max_pairs: int | None = None, progress: bool = False,
+    ) -> "TuneReport":
+        """Fine-tune the configured encoder on this index's structure (and the BEIR qrels
+        when given) into the model folder ``out`` (navsearch.tune)."""
+        from navsearch.tune.run import tune_encoder
+
+        tune = self.settings.tune
+        if max_pairs is not None:
+            if max_pairs < 1:
+                raise InvalidInput(f"max_pairs must be at least 1; got {max_pairs}")
+            tune = tune.model_copy(update={"max_pairs": max_pairs})
+        info = self.info()
+        index = {"index_dir": info.index_dir, "generation": info.generation, "corpus_fingerprint": info.corpus_fingerprint}
+        return tune_encoder(
+            self.catalog, self.settings.embedding.model, out, tune, index=index, queries=queries, qrels=qrels, progress=progress
+        )
 
     @staticmethod
     def export_prior_art(result: "PriorArtResult", fmt: str) -> str:

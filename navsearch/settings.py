@@ -380,6 +380,39 @@ class AnswerSettings(BaseModel):
     )
 
 
+class TuneSettings(BaseModel):
+    """`navsearch tune`: fine-tuning the encoder on an index's own structure (and labelled
+    pairs when given). Defaults are small so a run finishes in minutes on 2 CPU cores."""
+
+    max_pairs: int = Field(
+        1000, ge=1, le=1_000_000,
+        description="Most training pairs; labelled (qrels) pairs are kept first, structure pairs fill the rest.",
+    )
+    max_seq_length: int = Field(
+        96, ge=16, le=8192,
+        description="Tokens per text while training (the saved model keeps the base model's own limit).",
+    )
+    batch_size: int = Field(
+        16, ge=2, le=1024, description="Pairs per step; the other pairs of a batch are its in-batch negatives."
+    )
+    epochs: int = Field(1, ge=1, le=100, description="Passes over the pairs.")
+    learning_rate: float = Field(2e-5, gt=0, le=1.0, description="AdamW learning rate (linear warm-up, then decay).")
+    warmup_share: float = Field(0.1, ge=0.0, le=1.0, description="Share of the steps spent warming the learning rate up.")
+    bm25_candidates: int = Field(
+        20, ge=1, le=1000,
+        description="BM25 hits searched for a pair's hard negative: the best one from another document is taken.",
+    )
+    max_heading_words: int = Field(
+        12, ge=1, le=100,
+        description="A passage this short and without a full stop counts as the heading of the passages numbered under it.",
+    )
+    max_claims_per_document: int = Field(
+        5, ge=1, le=1000, description="Claims per patent paired with their best supporting description passage."
+    )
+    seed: int = Field(13, description="Seed of the pair sampling, shuffling and the model's initial state.")
+    threads: int | None = Field(None, ge=1, description="torch CPU threads while training; None: torch's default.")
+
+
 Scope = Literal["read", "admin"]
 SCOPES: tuple[str, ...] = ("read", "admin")  # an admin key may do everything a read key may
 MIN_KEY_CHARS = 16
@@ -483,4 +516,5 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     prior_art: PriorArtSettings = Field(default_factory=PriorArtSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
+    tune: TuneSettings = Field(default_factory=TuneSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)

@@ -18,7 +18,7 @@ LAYERS: dict[str, float] = {
     "filters": 1, "progress": 1, "terms": 1, "citations": 1, "report": 1,
     # the library, from parsers and stores up to the features built on search
     "ingest": 2, "chunking": 2, "embedding": 2, "store": 2, "eval": 2,
-    "indexer": 3, "retrieval": 3,
+    "indexer": 3, "retrieval": 3, "tune": 3,
     "priorart": 4, "answer": 4,
     "service_results": 4.5,  # the facade's plain records
     # the facade, then the interfaces over it

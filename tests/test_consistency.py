@@ -86,12 +86,12 @@ class _PausedStore:
     def __init__(self, inner: FileGenerationStore, entered: threading.Event, release: threading.Event, fail: bool) -> None:
         self.inner, self.entered, self.release, self.fail = inner, entered, release, fail
 
-    def publish(self, model_id: str, dimension: int) -> Any:
+    def publish(self, model_id: str, dimension: int, encoder_training: Any = None) -> Any:
         self.entered.set()
         self.release.wait(60)
         if self.fail:
             raise RuntimeError("the ingest died before publishing")
-        return self.inner.publish(model_id, dimension)
+        return self.inner.publish(model_id, dimension, encoder_training)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)

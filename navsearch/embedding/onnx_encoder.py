@@ -107,6 +107,8 @@ def _read_pooling(model_path: Path) -> None:
         if module["type"].endswith("Pooling"):
             cfg = json.loads((model_path / module["path"] / "config.json").read_text())
             modes = [k for k, v in cfg.items() if k.startswith("pooling_mode") and v]
+            if cfg.get("pooling_mode") == "mean":  # sentence-transformers >= 6 saves {"pooling_mode": "mean"}
+                modes = ["pooling_mode_mean_tokens"]
             if modes != ["pooling_mode_mean_tokens"]:
                 raise NavsearchError(f"the ONNX encoder supports mean pooling only; {model_path} uses {modes}")
         elif not module["type"].endswith(("Transformer", "Normalize")):

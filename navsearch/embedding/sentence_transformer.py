@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from navsearch.embedding.provenance import training_of, training_tag
 from navsearch.errors import NavsearchError
 
 
@@ -33,7 +34,9 @@ def resolve_model(spec: str) -> tuple[str, str]:
             version = "unknown"
         return str(module.get_model_path()), f"{spec}@{version}"
     if Path(spec).exists():
-        return spec, f"path:{Path(spec).resolve().name}"
+        record = training_of(spec)  # a `navsearch tune` output: its training is part of its id
+        tag = f"@tuned-{training_tag(record)}" if record else ""
+        return spec, f"path:{Path(spec).resolve().name}{tag}"
     return spec, spec
 
 

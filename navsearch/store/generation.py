@@ -28,7 +28,7 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -62,6 +62,8 @@ class Manifest:
     # The generation's BM25 index (store/lexical.py); empty in generations written before it.
     lexical_file: str = ""
     lexical_sha256: str = ""
+    # What the encoder was fine-tuned on (`navsearch tune`'s tuned.json); None: not tuned.
+    encoder_training: dict[str, Any] | None = None
 
 
 class DenseIndex(Protocol):
@@ -120,9 +122,9 @@ class IndexStore(Protocol):
         """The published generation's manifest; None before the first publish."""
         ...
 
-    def publish(self, model_id: str, dimension: int) -> Manifest:
+    def publish(self, model_id: str, dimension: int, encoder_training: dict[str, Any] | None = None) -> Manifest:
         """Build both indexes from one snapshot of the catalog and publish them as the
-        next generation."""
+        next generation; ``encoder_training`` is recorded in its manifest."""
         ...
 
     def load(self, model_id: str, dimension: int) -> Generation:
@@ -149,7 +151,7 @@ class FileGenerationStore:
     def current(self) -> Manifest | None:
         return read_manifest(self.folder)
 
-    def publish(self, model_id: str, dimension: int) -> Manifest:
+    def publish(self, model_id: str, dimension: int, encoder_training: dict[str, Any] | None = None) -> Manifest:
         sweep_temp_files(self.folder)
         try:
             current = read_manifest(self.folder)
@@ -174,6 +176,7 @@ class FileGenerationStore:
             ann_threshold=self.ann_threshold,
             lexical=lexical.to_bytes(),
             generation=number,
+            encoder_training=encoder_training,
         )
         purged = self.catalog.purge(before=number - KEEP_GENERATIONS + 1)
         if purged:
@@ -318,6 +321,7 @@ def publish(
     ann_threshold: int = 200_000,
     lexical: bytes | None = None,
     generation: int | None = None,
+    encoder_training: dict[str, Any] | None = None,
 ) -> Manifest:
     """Write a new generation (FAISS index and, when given, the serialised BM25 index of
     the same chunks), its own manifest, and then the manifest that names it current.
@@ -346,6 +350,7 @@ def publish(
         created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         lexical_file=lexical_name,
         lexical_sha256=hashlib.sha256(lexical).hexdigest() if lexical is not None else "",
+        encoder_training=encoder_training,
     )
     text = json.dumps(asdict(manifest), indent=2).encode()
     _write_atomic(folder / f"gen-{generation:06d}.manifest.json", text)

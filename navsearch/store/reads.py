@@ -5,7 +5,7 @@ removes. Each takes the generation it reads as of (None: the current rows)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -14,6 +14,34 @@ from navsearch.types import DocumentMeta, Filters
 
 if TYPE_CHECKING:
     from navsearch.store.catalog import Catalog
+
+
+class CorpusChunk(NamedTuple):
+    """A chunk with the document facts `navsearch tune` pairs passages by."""
+
+    rowid: int
+    chunk_id: str
+    doc_id: str
+    doc_type: str
+    title: str | None
+    group: str  # source and number: the passages of one regulation share it
+    kind: str
+    path: str
+    heading: str | None
+    claim_number: int | None
+    parent_claim: int | None
+    text: str
+
+
+def corpus_chunks(catalog: Catalog, at: int | None = None) -> list[CorpusChunk]:
+    """Every chunk generation ``at`` shows, in rowid order (documents in ingest order,
+    chunks in reading order), with its document's title and group."""
+    rows = catalog.con.execute(
+        "SELECT c.id, c.chunk_id, c.doc_id, d.doc_type, d.title, d.source || '#' || coalesce(d.number, ''), "
+        "c.kind, c.path, c.heading, c.claim_number, c.parent_claim, c.text FROM chunks c "
+        f"JOIN documents d ON d.doc_row = c.doc_row WHERE {_visible(at)} ORDER BY c.id"
+    )
+    return [CorpusChunk(*r) for r in rows]
 
 
 def _visible(at: int | None) -> str:
