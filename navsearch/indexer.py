@@ -112,8 +112,11 @@ class Indexer:
         self.chunker = chunker
         self.store = store  # where the catalog's index generations are published
         self.settings = settings or IngestSettings()
+        # v4: provisions carry the lead-in of the provisions enclosing them in their context
+        # (chunking/lead_ins.py), so files chunked before are chunked again; vectors of
+        # unchanged chunks are reused by chunk id.
         self.chunker_key = (
-            f"{embedder.model_id}|max_tokens={chunker.max_tokens}|overlap={chunker.overlap_tokens}|v3"
+            f"{embedder.model_id}|max_tokens={chunker.max_tokens}|overlap={chunker.overlap_tokens}|v4"
         )
 
     @cached_property

@@ -193,7 +193,17 @@ class RetrievalSettings(BaseModel):
         description="Vectors from which the FAISS index is IVF (approximate) instead of exact flat search.",
     )
     nprobe: int = Field(32, ge=1, description="IVF lists visited per query (recall against speed).")
-    passages_per_hit: int = Field(3, ge=1, le=20, description="Best passages kept per document.")
+    passages_per_hit: int = Field(3, ge=1, le=20, description="Best passages kept per patent (and per document of no provisions).")
+    provisions_per_hit: int = Field(
+        5,
+        ge=1,
+        le=20,
+        description=(
+            "Best passages kept per policy or statute document. Its provisions answer different questions, so "
+            "the one a question needs is often a sibling of the best-scoring one (the cultivation stage of the "
+            "navigation pilot under its summarizing stage): benchmarks/reports/clause_questions.md."
+        ),
+    )
     relevance_floor: float = Field(
         0.52,
         ge=-1.0,

@@ -14,7 +14,10 @@ import Stemmer
 
 CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 CJK_RUN = re.compile(f"[{CJK}]+")
-TOKEN = re.compile(f"[{CJK}]+|[^\\W_]+", re.UNICODE)
+# A word is letters or digits other than CJK: "PCT国际申请" and "2个月内且" are a word and a
+# CJK run (one \w+ token swallowed the Chinese after a digit or a Latin letter, so
+# "自期限届满之日起2年内" could never match "期限" or "届满").
+TOKEN = re.compile(f"[{CJK}]+|[^\\W_{CJK}]+", re.UNICODE)
 MAX_QUERY_TERMS = 64
 
 # Words too common to carry weight in BM25 queries of ideas and questions.

@@ -30,6 +30,9 @@ def test_analyzer_stems_folds_and_splits_cjk() -> None:
     assert query_terms("the of and") == []
     assert query_terms('x" OR y*') == ["x", "y"]  # query syntax is only text
     assert query_terms("新颖性 novelty novelties") == ["新颖", "颖性", "novelti"]
+    # Digits and Latin letters next to Chinese are words of their own, not one token with it.
+    assert analyze("PCT国际申请") == ["pct", "国际", "际申", "申请"]
+    assert analyze("起30个月内办理") == ["起", "30", "个月", "月内", "内办", "办理"]
 
 
 def test_scores_match_sqlite_fts5_bm25() -> None:

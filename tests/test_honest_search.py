@@ -271,3 +271,40 @@ def test_filters_still_apply_to_cited_units(bundled: NavSearch) -> None:
     result = bundled.search("US6078496", k=3, filters=Filters(doc_types=("statute",)))
     assert not any(h.cited for h in result.hits)
     assert any("in the documents the filters leave" in n for n in result.notes)
+
+
+# --- (5) clause questions: the answering clause in view (benchmarks/clause_questions.py) --------
+def _shown(client: TestClient, question: str) -> list[tuple[str, str]]:
+    """(doc id, path) of the passages POST /search shows with its defaults, in display order."""
+    body = client.post("/search", json={"query": question}).json()
+    return [(h["doc_id"], p["path"]) for h in body["hits"] for p in h["passages"]]
+
+
+@pytest.mark.parametrize(
+    ("question", "doc_id", "path"),
+    [
+        # The issue's example: under main the summarizing stage came first and this one was not shown.
+        ("When does the cultivation (building) stage of the patent navigation pilot run?", "sipo-2013-27", "IV.ii.2"),
+        ("Which months of 2013 does the first phase of the navigation pilot cover?", "sipo-2013-27", "IV.ii.1"),
+        ("How long does a US utility patent last, counted from the filing date?", "usc-35", "§ 154(a)(2)"),
+        # "PCT国际申请" and "30个月内…" were single unsearchable terms before navsearch/terms.py split them.
+        ("PCT国际申请最晚什么时候要进入中国国家阶段？", "cn-patent-law-rules-2023", "第一百二十条"),
+    ],
+)
+def test_the_answering_clause_is_among_the_first_five_passages(bundled: NavSearch, question: str, doc_id: str, path: str) -> None:
+    with TestClient(create_app(bundled.settings, service=bundled), base_url="http://localhost") as client:
+        shown = _shown(client, question)
+    assert shown[0][0] == doc_id
+    assert (doc_id, path) in shown[:5], shown[:6]
+
+
+def test_a_stage_of_the_pilot_carries_its_lead_in_and_a_circular_shows_five_clauses(bundled: NavSearch) -> None:
+    _, _, chunks = bundled.searcher().catalog.document("sipo-2013-27")
+    stage = next(c for c in chunks if c.path == "IV.ii.2")
+    assert "three stages: initiation, cultivation (building) and summarizing" in stage.context
+    assert stage.text == "Cultivation (building) stage (July 2013 June 2018)"  # what is quoted is the clause itself
+    hit = bundled.search("stages of the patent navigation pilot project", k=3).hits[0]
+    assert hit.doc_id == "sipo-2013-27" and len(hit.passages) == bundled.settings.retrieval.provisions_per_hit
+    assert all(p.kind != "title" for p in hit.passages)  # the hit shows its title already
+    patent = next(h for h in bundled.search("battery latch for a portable computer", k=3).hits if h.doc_type == "patent")
+    assert len(patent.passages) <= bundled.settings.retrieval.passages_per_hit

@@ -13,6 +13,7 @@ from functools import cached_property
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from navsearch.chunking.lead_ins import lead_ins
 from navsearch.errors import ParseError
 from navsearch.types import Chunk, Document, Section, chunk_id_for
 
@@ -42,15 +43,28 @@ COUNT_BATCH_CHARS = 200_000
 BLOCK_BREAK = re.compile(r"[\s。；！？，、,;]")
 
 
-def context_for(doc: Document, section: Section) -> str:
-    """Text prepended to a chunk for embedding and BM25: what a reader sees above it."""
+def context_for(doc: Document, section: Section, lead_in: str = "") -> str:
+    """Text prepended to a chunk for embedding and BM25: what a reader sees above it (a
+    patent's title; a provision's heading chain, then the lead-in of the provisions
+    enclosing it: chunking/lead_ins.py)."""
     if doc.doc_type == "patent":
         return doc.title or ""
-    return section.heading or ""
+    return "\n".join(p for p in (section.heading or "", lead_in) if p)
 
 
-def _trim_context(context: str, count: TokenCounter, limit: int) -> str:
-    words = context.split()
+def _trim_context(context: str, count: TokenCounter, limit: int, lead_in: str = "") -> str:
+    """``context`` within ``limit`` tokens. Its lead-in (the line after the heading chain)
+    loses words from its start first, since its end is what leads into the item ("...
+    three stages: initiation, cultivation (building) and summarizing:"); then the heading
+    chain loses words from its end."""
+    has_lead = bool(lead_in) and (context == lead_in or context.endswith("\n" + lead_in))
+    head = context[: max(0, len(context) - len(lead_in) - 1)] if has_lead else context
+    lead = lead_in.split() if has_lead else []
+    while lead and count(["\n".join(p for p in (head, " ".join(lead)) if p)])[0] > limit:
+        lead = lead[len(lead) - max(1, int(len(lead) * 0.8)) :] if len(lead) > 1 else []
+    if lead:
+        return "\n".join(p for p in (head, " ".join(lead)) if p)
+    words = head.split()
     while words and count([" ".join(words)])[0] > limit:
         words = words[: max(1, int(len(words) * 0.8))] if len(words) > 1 else []
     return " ".join(words)
@@ -210,7 +224,8 @@ class Chunker:
         estimates: list[int | None] = []  # tokens of each chunk's embed text, where known
         context_limit = self.max_tokens // MAX_CONTEXT_SHARE
         sections = [s for s in doc.sections if s.kind not in NOT_RETRIEVED]
-        contexts = [context_for(doc, section) for section in sections]
+        leads = dict(zip(map(id, doc.sections), lead_ins(doc)))
+        contexts = [context_for(doc, section, leads[id(section)]) for section in sections]
         # One tokenizer call per document, not several per section: at ONNX speed the
         # per-call overhead was a third of the pipeline's cost over bare encoding.
         texts = [s.text for s in sections]
@@ -222,7 +237,7 @@ class Chunker:
         for i, section in enumerate(sections):
             context = contexts[i]
             if context and context_tokens[i] > context_limit:
-                context = _trim_context(context, self.count, context_limit)
+                context = _trim_context(context, self.count, context_limit, leads[id(sections[i])])
                 context_tokens[i] = self.count([context])[0]
             # The embedder sees context + "\n" + text: keep room for both, special tokens once.
             budget = self.max_tokens - (context_tokens[i] - 1 if context else 0)

@@ -170,7 +170,7 @@ class Searcher:
         pinned_chunks = {p.chunk_id for h in pinned for p in h.passages}
         fused = self._constrained(fused, chunks, parsed, skip_docs, pinned_docs if group == "document" else set(), pinned_chunks)
         metas = self.catalog.documents_meta(c.chunk.doc_id for c in chunks.values())
-        shown = [f.key for f in fused[: k * self.settings.passages_per_hit * 4]]
+        shown = [f.key for f in fused[: k * max(self.settings.passages_per_hit, self.settings.provisions_per_hit) * 4]]
         if missing := rel.missing(shown):
             rel.add_vectors(self.catalog.vectors_by_rowid(missing, self.embedder.dimension))
         if group == "chunk":
@@ -293,25 +293,47 @@ class Searcher:
         # Fused is sorted best first, so each document's first passage is its best; the
         # document ranks by that best passage.
         ranked = sorted(per_doc.values(), key=lambda items: -items[0][0].score)
-        n = self.settings.passages_per_hit
         if not collapse:
-            return [self._hit(metas, items[:n], rel) for items in ranked[:k]]
+            return [self._hit(metas, self._passages_of(items, metas), rel, best=items[0]) for items in ranked[:k]]
         hits = []
         for family in family_groups(ranked, lambda items: items[0][1].chunk.doc_id, metas)[:k]:
             ids = [items[0][1].chunk.doc_id for items in family]
-            hit = self._hit(metas, family[0][:n], rel)
+            hit = self._hit(metas, self._passages_of(family[0], metas), rel, best=family[0][0])
             members = [m for m in family_members(ids, metas) if m != hit.doc_id]
             hits.append(replace(hit, family_members=tuple(members)) if members else hit)
         return hits
 
-    def _hit(self, metas: dict[str, DocumentMeta], items: list[tuple[Fused, StoredChunk]], rel: QueryRelevance) -> Hit:
+    def _passages_of(
+        self, items: list[tuple[Fused, StoredChunk]], metas: dict[str, DocumentMeta]
+    ) -> list[tuple[Fused, StoredChunk]]:
+        """A document's passages to show, best first. Its title chunk ranks the document but
+        is not shown beside other passages: the hit shows the title already, and the slot
+        goes to a provision (the circular's title outranked the clause a question needed)."""
+        shown = [it for it in items if it[1].chunk.kind != "title"] or items
+        return shown[: self._shown(metas[items[0][1].chunk.doc_id])]
+
+    def _shown(self, meta: DocumentMeta) -> int:
+        """Passages shown for a document: a patent is one invention, a policy or statute
+        many provisions, and the one a question needs is often a sibling of the best."""
+        return self.settings.passages_per_hit if meta.doc_type == "patent" else self.settings.provisions_per_hit
+
+    def _hit(
+        self,
+        metas: dict[str, DocumentMeta],
+        items: list[tuple[Fused, StoredChunk]],
+        rel: QueryRelevance,
+        best: tuple[Fused, StoredChunk] | None = None,
+    ) -> Hit:
+        """A hit showing ``items``; ``best``: the passage that ranked the document, when it
+        is not shown (a title), still gives the hit its score and counts for its relevance."""
         meta = metas[items[0][1].chunk.doc_id]
         passages = tuple(
             _passage(meta, s.chunk, f.score, f.ranks.get("dense"), f.ranks.get("lexical"), rel.of(s.rowid, s.chunk.embed_text))
             for f, s in items
         )
-        relevance = max(p.relevance for p in passages if p.relevance is not None)
-        return _hit_of(meta, passages, items[0][0].score, relevance, weak=relevance < rel.floor)
+        best = best or items[0]
+        relevance = max([p.relevance for p in passages if p.relevance is not None] + [rel.of(best[1].rowid, best[1].chunk.embed_text)])
+        return _hit_of(meta, passages, best[0].score, relevance, weak=relevance < rel.floor)
 
     # --- cited units -------------------------------------------------------------------------
     def _found(self, refs: list, filters: Filters, notes: list[str]) -> list[CitedUnit]:  # type: ignore[type-arg]
@@ -370,11 +392,11 @@ class Searcher:
 
     def _pinned(self, units: list[CitedUnit], group: Grouping, order: dict[int, int]) -> list[Hit]:
         hits: list[Hit] = []
-        n = self.settings.passages_per_hit
         for unit in units:
             meta, chunks = self._unit_chunks(unit, order)
             if not chunks:
                 continue
+            n = self._shown(meta)
             passages = [_passage(meta, c, CITED_SCORE, None, None, 1.0) for c in chunks]
             if group == "chunk":
                 hits += [_hit_of(meta, (p,), CITED_SCORE, 1.0, cited=True) for p in passages]
