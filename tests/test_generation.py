@@ -26,6 +26,7 @@ TEXTS = [
 MANIFEST_FIELDS = [
     "generation", "file", "sha256", "count", "model_id", "dimension", "corpus_fingerprint",
     "index_type", "created_at", "lexical_file", "lexical_sha256",
+    "encoder_training",  # null unless the encoder was tuned (navsearch tune); older manifests lack it
 ]
 
 
