@@ -12,13 +12,15 @@ import json
 import os
 import re
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from navsearch.filters import build_filters
-from navsearch.ingest.options import OCR_NOTE
+from navsearch.ingest.options import OCR_NOTE, ParseOptions
 from navsearch.ingest.pdf import parse_pdf
+from navsearch.ingest.pdf.front_fields import FrontFields, read_front_fields, take_read_again
 from navsearch.ingest.pdf.ocr import installed_languages, missing
 from navsearch.service import NavSearch
 from navsearch.types import Document
@@ -121,11 +123,51 @@ def test_front_page_fields_match_the_printed_values() -> None:
             if got[field] != value:
                 misses.append((pid, field, got[field], value))
     print(f"front-page fields: {hits}/{total} exact; misses: {misses}")
-    # The misses are the text layer's (OCR by the publisher): "UNIVERSITE DAIX" (its
-    # apostrophe lost), "H02.7/00" (J read as a dot) and "G06F 7700" (1 and / lost). A code
-    # that does not parse is left out, never guessed: no IPC miss is a wrong code.
+    # The text layer's (OCR by the publisher) misreadings: "UNIVERSITE DAIX" (its
+    # apostrophe lost), "H02.7/00" (J read as a dot) and "G06F 7700" (1 and / lost). The
+    # codes are read again from the printed page when OCR is installed (test below); a
+    # code that parses nowhere is left out, never guessed: no IPC miss is a wrong code.
     assert hits / total >= 0.85
     assert all(got is None for _, field, got, _ in misses if field == "ipc_first")
+
+
+GARBLED_IPC = ("US8427103", "US20090043621A1")  # text layer: "H02.7/00", "G06F 7700"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pid", GARBLED_IPC)
+def test_a_malformed_front_page_code_is_read_again_by_ocr(pid: str) -> None:
+    doc = _ocr(pid)  # default options: OCR on
+    assert doc.ipc[:1] == [FRONT[pid]["ipc_first"]]
+    assert any(note.startswith("front page: ipc read by OCR of page 1 (Tesseract)") for note in doc.notes)
+    assert not any("no IPC code could be read" in note for note in doc.notes)
+    # Only the malformed field is taken from the OCR text; the rest stays the text layer's.
+    assert doc.application_date is not None and doc.application_date.isoformat() == FRONT[pid]["application_date"]
+
+
+@pytest.mark.parametrize("pid", GARBLED_IPC)
+def test_a_malformed_front_page_code_is_left_out_when_ocr_is_off(pid: str) -> None:
+    off = replace(ParseOptions.for_file(f"{pid}.pdf"), ocr=False)
+    (doc,) = parse_pdf(DATA / f"{pid}.pdf", source=f"{pid}.pdf", options=off)
+    assert doc.ipc == []
+    assert "front page: ipc malformed in the text layer; not read again (OCR is off or the page is OCR'd)" in doc.notes
+
+
+def test_a_well_formed_front_page_is_not_read_again() -> None:
+    (doc,) = parse_pdf(DATA / "US11190026.pdf", source="US11190026.pdf")
+    assert doc.ipc[:1] == [FRONT["US11190026"]["ipc_first"]]
+    assert not any("read by OCR" in note or "malformed" in note for note in doc.notes)
+
+
+def test_a_field_malformed_both_ways_is_not_guessed() -> None:
+    text = "(22) Filed: Sep. 19, 2008\n(51) Int. Cl.\n{code} (2006.01)\n(52) U.S. Cl.\n"
+    layer = read_front_fields(text.format(code="H02.7/00"))
+    assert layer.ipc == [] and layer.malformed == {"ipc": "H02.7/00 (2006.01)"}
+    notes = take_read_again(layer, read_front_fields(text.format(code="H0Z.7/00")), "OCR")
+    assert layer.ipc == [] and "left as read" in notes[0]
+    notes = take_read_again(layer, read_front_fields(text.format(code="Ho2J 7/00")), "OCR")
+    assert layer.ipc == ["H02J7/00"] and notes == ["front page: ipc read by OCR: the text layer has 'H02.7/00 (2006.01)'"]
+    assert take_read_again(FrontFields(), layer, "OCR") == []
 
 
 def test_pdf_patents_answer_ipc_filters_and_application_cutoffs(tmp_path: Path, fake_service: NavSearch) -> None:

@@ -10,12 +10,12 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-from navsearch.errors import NoTextLayer
+from navsearch.errors import NoTextLayer, ParseError
 from navsearch.ingest.builder import TextBuilder
 from navsearch.ingest.cleaning import vocabulary
 from navsearch.ingest.general import Para, build_document, numbered, slug
 from navsearch.ingest.options import OCR_NOTE, ParseOptions
-from navsearch.ingest.pdf.front_fields import FrontFields, read_front_fields
+from navsearch.ingest.pdf.front_fields import FrontFields, read_front_fields, take_read_again
 from navsearch.ingest.pdf.front_page import _abstract, _Found, _publication_date, _title, patent_evidence
 from navsearch.ingest.pdf.layout import (
     _assign_roles,
@@ -28,7 +28,7 @@ from navsearch.ingest.pdf.layout import (
 from navsearch.ingest.pdf.line_joining import join_lines
 from navsearch.ingest.pdf.locations import PageLayout, location
 from navsearch.ingest.pdf.patent_structure import _PARA_NUMBER_RE, _Para, _paragraphs, _split_claims
-from navsearch.ingest.pdf.ocr import ocr_pdf
+from navsearch.ingest.pdf.ocr import ocr_page_text, ocr_pdf
 from navsearch.ingest.pdf.text_layer import Page, _has_text, _open
 from navsearch.types import Document, DocType, Section
 
@@ -68,7 +68,9 @@ def parse_pdf(
         )
     kind = kind or _kind(pages)
     if kind == "patent":
-        docs = [_build_document(path, name, "patent", pages)]
+        # A front page that came from OCR already is not read again.
+        again = options if pages and pages[0].number not in blank else None
+        docs = [_build_document(path, name, "patent", pages, again)]
     else:
         docs = _build_general(path, name, kind, pages)  # several circulars in one PDF: several
     for doc in docs:
@@ -185,7 +187,24 @@ def _identity(path: Path) -> tuple[str, str | None]:
     return stem, (letters.group(1) if letters else None)
 
 
-def _build_document(path: Path, name: str, doc_type: str, pages: list[Page]) -> Document:
+def _read_front_again(path: Path, name: str, fields: FrontFields, page: int, options: ParseOptions | None) -> list[str]:
+    """Fields the front page's text layer prints malformed, read again by Tesseract on the
+    printed page when OCR is on and installed; the notes saying where each came from."""
+    if not fields.malformed:
+        return []
+    which = ", ".join(fields.malformed)
+    if options is None or not options.ocr:
+        return [f"front page: {which} malformed in the text layer; not read again (OCR is off or the page is OCR'd)"]
+    try:
+        text = ocr_page_text(path, page, name, options.ocr_languages, options.ocr_timeout_s)
+    except ParseError as exc:  # NoTextLayer too: OCR not installed
+        return [f"front page: {which} malformed in the text layer; OCR of page {page} failed: {exc.reason}"]
+    return take_read_again(fields, read_front_fields(_close_cjk(text)), f"OCR of page {page} (Tesseract)")
+
+
+def _build_document(
+    path: Path, name: str, doc_type: str, pages: list[Page], options: ParseOptions | None = None
+) -> Document:
     notes: list[str] = []
     _assign_roles(pages)  # before the headers go: "Page 2" and "Sheet 1 of 7" are the evidence
     readings = {page.number: _column_reading(page) for page in pages if page.role == "body"}
@@ -207,7 +226,8 @@ def _build_document(path: Path, name: str, doc_type: str, pages: list[Page]) -> 
         published = _publication_date(pages[0])
         fronts = [page for page in pages if page.role in ("front", "front-continued")] or pages[:1]
         fields = read_front_fields("\n".join(line.text for page in fronts for line in page.lines))
-        notes.extend(fields.notes)
+        again_notes = _read_front_again(path, name, fields, pages[0].number, options)
+        notes.extend([*fields.notes, *again_notes])
         if fields.inventors:
             notes.append(f"inventors: {'; '.join(fields.inventors)}")
         structured, rejoined = _add_patent_sections(builder, pages, vocab, notes)

@@ -10,9 +10,11 @@ filters and application/priority cutoffs work on PDFs as they do on the XML:
   (72)/(75) Inventors     recorded in the notes (a Document has no inventors field)
   (60)-(63), (65)         related applications: their numbers go to ``family``
 
-Text-layer OCR misreads digits as letters in codes ("CI2N" for C12N, "HOIM" for H01M);
-the positions that must be digits are repaired, and a code that still does not parse is
-left out and noted, never guessed.
+Text-layer OCR misreads digits as letters in codes ("CI2N" for C12N, "HOIM" for H01M,
+"Ho2J" for H02J); the positions that must be digits are repaired, and a code that still
+does not parse is left out and noted, never guessed. A field printed but malformed
+("H02.7/00 (2006.01)") is listed in ``malformed``, so the page can be read again by OCR
+(``take_read_again`` takes what parses there).
 """
 
 from __future__ import annotations
@@ -29,14 +31,14 @@ _FIELD = re.compile(r"\(\s*(\d{2})\s*\)")  # an INID code where a field starts
 # Class symbol: section letter, 2 digits, subclass letter, group / subgroup; OCR letters
 # allowed where digits belong (fixed below).
 _CODE = re.compile(
-    r"\b([A-H])\s?([0-9OIl]\s?[0-9OIl])\s?([A-Z])\s?([0-9OIl](?:\s?[0-9OIl]){0,3})\s?/\s?([0-9OIl]{2,6})\b"
+    r"\b([A-H])\s?([0-9OIlo]\s?[0-9OIlo])\s?([A-Z])\s?([0-9OIlo](?:\s?[0-9OIlo]){0,3})\s?/\s?([0-9OIlo]{2,6})\b"
 )
 # The slash lost: "HO2J 700 (2006.01)". Only three digits are unambiguous (a main group
 # has at least one digit, a subgroup at least two), and only before a version "(2006.01)".
 _CODE_NO_SLASH = re.compile(
-    r"\b([A-H])\s?([0-9OIl]\s?[0-9OIl])\s?([A-Z])\s?([0-9OIl])\s?([0-9OIl]{2})\s*\(\s*(?:19|20)\d\d\.\d\d\s*\)"
+    r"\b([A-H])\s?([0-9OIlo]\s?[0-9OIlo])\s?([A-Z])\s?([0-9OIlo])\s?([0-9OIlo]{2})\s*\(\s*(?:19|20)\d\d\.\d\d\s*\)"
 )
-_DIGITS = str.maketrans({"O": "0", "I": "1", "l": "1"})
+_DIGITS = str.maketrans({"O": "0", "o": "0", "I": "1", "l": "1"})
 _NUMBER = re.compile(r"(?:No\.|Nos\.)\s*((?:PCT/)?[A-Z]{0,2}[\d/,.]{5,})")
 
 
@@ -50,6 +52,9 @@ class FrontFields:
     inventors: list[str] = field(default_factory=list)
     related: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Fields printed on the page whose text does not parse ("H02.7/00 (2006.01)"): worth
+    # reading again from the printed page (document.py does, by OCR, when it may).
+    malformed: dict[str, str] = field(default_factory=dict)  # field name -> the text read
 
 
 # Chinese front pages print dates as numbers: "(22)申请日 2015.04.30".
@@ -92,6 +97,20 @@ def _codes(text: str) -> list[str]:
     return out
 
 
+_NO_IPC_NOTE = "front page: (51) Int. Cl. printed but no IPC code could be read"
+_VERSION = re.compile(r"\(\s*(?:19|20)\d\d\s*\.\s*\d\d\s*\)")  # IPC version "(2006.01)"
+
+
+def _malformed_codes(text: str) -> str | None:
+    """The first line of an (51) field that carries an IPC version "(2006.01)" but no code
+    that parses before it: a code printed there that the text layer garbled."""
+    for line in text.splitlines():
+        version = _VERSION.search(line)
+        if version and not _codes(line[: version.end()]):
+            return line.strip()
+    return None
+
+
 def _party(text: str) -> str | None:
     """The name of an assignee, applicant or inventor without its residence: printed as
     "Name, City, ST (US)" or "Name, City (DK)"; the name may hold commas itself."""
@@ -114,17 +133,24 @@ def read_front_fields(front: str) -> FrontFields:
     fields = _fields(front)
     if 51 in fields:
         out.ipc = _codes(fields[51].split("(52)")[0])
+        garbled = _malformed_codes(fields[51].split("(52)")[0])
+        if garbled:
+            out.malformed["ipc"] = garbled
         if not out.ipc:
-            out.notes.append("front page: (51) Int. Cl. printed but no IPC code could be read")
+            out.notes.append(_NO_IPC_NOTE)
     if 52 in fields:
         cpc = fields[52]
         out.cpc = _codes(cpc[cpc.find("CPC") :] if "CPC" in cpc else cpc)
     filed = fields.get(22) or fields.get(86)
     if filed:
         out.application_date = _date(filed)
+        if out.application_date is None:
+            out.malformed["application_date"] = " ".join(filed.split())[:60]
     if 30 in fields:
         dates = [d for d in (_date(m.group(0)) for m in re.finditer(_DATE, fields[30])) if d]
         out.priority_date = min(dates) if dates else None
+        if not dates:
+            out.malformed["priority_date"] = " ".join(fields[30].split())[:60]
     owner = fields.get(73) or fields.get(71)
     if owner:
         out.assignee = _party(owner)
@@ -138,3 +164,26 @@ def read_front_fields(front: str) -> FrontFields:
             if number not in out.related:
                 out.related.append(number)
     return out
+
+
+def take_read_again(fields: FrontFields, again: FrontFields, how: str) -> list[str]:
+    """Take into ``fields`` each malformed field that ``again`` (the same page read another
+    way, ``how``) reads well-formed; the notes saying which came from where. A field still
+    malformed there is left as the text layer gave it, never guessed."""
+    notes: list[str] = []
+    for name, text in fields.malformed.items():
+        if name in again.malformed:
+            notes.append(f"front page: {name} malformed in the text layer ({text!r}) and by {how}; left as read")
+            continue
+        if name == "ipc" and again.ipc:
+            # The page read again gives the front page's codes in print order; codes of a
+            # continued (51) field that only the text layer has keep their place after them.
+            fields.ipc = again.ipc + [code for code in fields.ipc if code not in again.ipc]
+            fields.notes = [note for note in fields.notes if note != _NO_IPC_NOTE]
+        elif name in ("application_date", "priority_date") and getattr(again, name):
+            setattr(fields, name, getattr(again, name))
+        else:
+            notes.append(f"front page: {name} malformed in the text layer ({text!r}), not found by {how}")
+            continue
+        notes.append(f"front page: {name} read by {how}: the text layer has {text!r}")
+    return notes
