@@ -194,8 +194,13 @@ def _check(index: Path, base: str, acked: list[Upload], result: Result) -> None:
             )
 
 
-def run(rounds: int, seed: int = 0, index: Path | None = None, max_delay_s: float = 1.5) -> Result:
-    """``rounds`` kill-and-restart rounds over one index folder; the findings."""
+def run(
+    rounds: int, seed: int = 0, index: Path | None = None, max_delay_s: float = 1.5, min_acknowledged: int = 0
+) -> Result:
+    """``rounds`` kill-and-restart rounds over one index folder; the findings. With
+    ``min_acknowledged``, more rounds (up to three times ``rounds``) until that many uploads
+    were acknowledged: on a slow or busy machine fewer uploads finish before a kill, and a
+    loop that acknowledged almost nothing proves little."""
     rng = random.Random(seed)
     result = Result()
     started = time.perf_counter()
@@ -203,7 +208,9 @@ def run(rounds: int, seed: int = 0, index: Path | None = None, max_delay_s: floa
         folder = index or Path(tmp) / "index"
         serial = [0]
         acked: list[Upload] = []
-        for n in range(rounds):
+        n = 0
+        while n < rounds or (len(acked) < min_acknowledged and n < 3 * rounds):
+            n += 1
             try:
                 proc, base = _start(folder)
             except RuntimeError as exc:

@@ -8,8 +8,8 @@ from benchmarks.crash_loop import run
 
 
 def test_uploads_survive_sigkill_at_random_moments() -> None:
-    result = run(rounds=20, seed=7)
-    assert result.rounds == 20 and not result.restart_failures, result.restart_failures
+    result = run(rounds=20, seed=7, min_acknowledged=10)
+    assert result.rounds >= 20 and not result.restart_failures, result.restart_failures
     assert result.acknowledged >= 10, f"only {result.acknowledged} uploads were acknowledged: the loop proved little"
     assert result.uploads_sent > result.acknowledged  # some were cut off by a kill
     assert result.lost == [] and result.partial == [] and result.unsearchable == []
