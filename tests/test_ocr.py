@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
-from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from benchmarks.pdf_abstracts import token_f1  # the benchmark's own score: one definition
 from navsearch.filters import build_filters
 from navsearch.ingest.options import OCR_NOTE, ParseOptions
 from navsearch.ingest.pdf import parse_pdf
@@ -41,14 +40,6 @@ def _need_ocr() -> None:
         pytest.fail(message)  # CI installs it (make test): a missing OCR there is a failure
     pytest.skip(message)
 
-
-def token_f1(got: str, expected: str) -> float:
-    a, b = Counter(re.findall(r"[a-z0-9]+", got.lower())), Counter(re.findall(r"[a-z0-9]+", expected.lower()))
-    common = sum((a & b).values())
-    if not common:
-        return 0.0
-    precision, recall = common / sum(a.values()), common / sum(b.values())
-    return 2 * precision * recall / (precision + recall)
 
 
 _cache: dict[str, Document] = {}

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader, PdfWriter
 
+from benchmarks.pdf_abstracts import token_f1  # the benchmark's own score: one definition
 from navsearch.chunking.chunker import Chunker
 from navsearch.citations import cite
 from navsearch.errors import NoTextLayer, ParseError
@@ -45,15 +46,6 @@ IMAGE_ONLY = "US11762912"
 SCANS = {IMAGE_ONLY, "US12110498"}  # no text layer: read by OCR in tests/test_ocr.py
 WITH_TEXT = sorted(pid for pid in EXPECTED if pid not in SCANS)
 
-
-def token_f1(got: str, expected: str) -> float:
-    """Bag-of-words F1 over lower-cased alphanumeric tokens."""
-    a, b = Counter(re.findall(r"[a-z0-9]+", got.lower())), Counter(re.findall(r"[a-z0-9]+", expected.lower()))
-    common = sum((a & b).values())
-    if not common:
-        return 0.0
-    precision, recall = common / sum(a.values()), common / sum(b.values())
-    return 2 * precision * recall / (precision + recall)
 
 
 _cache: dict[str, Document] = {}
