@@ -17,7 +17,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -96,6 +96,73 @@ def located(path: Path) -> Path:
     return absolute.parent.resolve() / absolute.name
 
 
+def chunker_key(model_id: str, chunker: Chunker) -> str:
+    """What a document's chunks and vectors depend on, stored with each file and document:
+    a change re-chunks them (vectors of unchanged chunks are reused by chunk id)."""
+    # v4: provisions carry the lead-in of the provisions enclosing them in their context
+    # (chunking/lead_ins.py), so files chunked before are chunked again.
+    return f"{model_id}|max_tokens={chunker.max_tokens}|overlap={chunker.overlap_tokens}|v4"
+
+
+def chunk_document(chunker: Chunker, doc: Document, source: str) -> list[Chunk]:
+    """The chunks of ``doc``; a chunker bug costs its file (a ParseError naming it), not the run."""
+    try:
+        return chunker.chunk(doc)
+    except NavsearchError:
+        raise
+    except Exception as exc:
+        raise ParseError(source, f"chunk {doc.doc_id}", f"{type(exc).__name__}: {exc}") from exc
+
+
+def embed_chunks(
+    embedder: Embedder,
+    chunks: Sequence[Chunk],
+    source: str,
+    step: int,
+    on_batch: Callable[[dict[str, bytes]], None] | None = None,
+) -> dict[str, bytes]:
+    """float32 vector bytes of ``chunks`` by chunk id, encoded ``step`` at a time in order
+    of length (similar lengths in a call waste less padding). Wherever it runs, a file's
+    chunks meet the encoder in the same calls, so the vectors are the same bytes: int8
+    activations are quantised per call, and another grouping would change them."""
+    order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].embed_text))
+    out: dict[str, bytes] = {}
+    for i in range(0, len(order), step):
+        part = [chunks[j] for j in order[i : i + step]]
+        try:
+            vecs = embedder.embed([c.embed_text for c in part])
+        except Exception as exc:  # the encoder's own errors, named with the file
+            raise ParseError(source, "embed", f"{type(exc).__name__}: {exc}") from exc
+        batch = {c.chunk_id: v.tobytes() for c, v in zip(part, np.asarray(vecs, dtype=np.float32))}
+        if on_batch is not None:
+            on_batch(batch)
+        out.update(batch)
+    return out
+
+
+@dataclass(frozen=True)
+class PlannedFile:
+    """A file to parse: its format and hash, and what is stored of it (None: nothing)."""
+
+    path: Path
+    source: str
+    format: str
+    digest: str
+    record: FileRecord | None
+
+
+@dataclass(frozen=True)
+class IngestPlan:
+    """The files of one ingest run with their source names, and what pruning needs."""
+
+    files: list[tuple[Path, str]]
+    roots: list[SourceRoot]
+    folders: list[Path]  # the folders given: prune looks under these only
+    seen: set[Path]  # where every file found lies
+    prune: bool
+    dry_run: bool
+
+
 class Indexer:
     def __init__(
         self,
@@ -112,12 +179,7 @@ class Indexer:
         self.chunker = chunker
         self.store = store  # where the catalog's index generations are published
         self.settings = settings or IngestSettings()
-        # v4: provisions carry the lead-in of the provisions enclosing them in their context
-        # (chunking/lead_ins.py), so files chunked before are chunked again; vectors of
-        # unchanged chunks are reused by chunk id.
-        self.chunker_key = (
-            f"{embedder.model_id}|max_tokens={chunker.max_tokens}|overlap={chunker.overlap_tokens}|v4"
-        )
+        self.chunker_key = chunker_key(embedder.model_id, chunker)
 
     @cached_property
     def ledger(self) -> IngestLedger:
@@ -137,40 +199,59 @@ class Indexer:
         """Index files and folders. ``on_file`` is told each file's report as it is done
         (the live progress of an ingest run over HTTP)."""
         started = time.perf_counter()
+        report = IngestReport(dry_run=dry_run)
+        plan = self.plan(paths, prune=prune, dry_run=dry_run)
+        limits = ParseLimits(self.settings.parse_timeout_s, self.settings.parse_memory_mb, self.settings.max_file_mb)
+        with ParseWorker(limits) as worker:
+            for path, source in track(plan.files, desc="files", unit="file", enabled=progress and len(plan.files) > 1):
+                try:
+                    report.files.append(
+                        self._ingest_file(worker, path, source, progress, report, dry_run, allow_shrink)
+                    )
+                except NavsearchError as exc:
+                    report.files.append(self.failed(source, exc, dry_run))
+                if on_file is not None:
+                    on_file(report.files[-1])
+        self.finish(report, plan, started)
+        return report
+
+    def plan(self, paths: Sequence[Path], *, prune: bool = False, dry_run: bool = False) -> IngestPlan:
+        """The files to ingest, each with its source name (recording the roots of new
+        folders unless ``dry_run``), after checking the encoder against the catalog's."""
         if not dry_run or self.catalog.get_meta("model_id") is not None:  # a dry run records no model
             self.catalog.check_model(self.embedder.model_id, self.embedder.dimension)
-        report = IngestReport(dry_run=dry_run)
         found = self._find([Path(p) for p in paths], prune)
         recorded = self.ledger.roots()
         new_roots = plan_roots([located(p) for p in paths], recorded)
         if new_roots and not dry_run:
             self.ledger.add_roots(new_roots)
         roots = [*recorded, *new_roots]
-        limits = ParseLimits(self.settings.parse_timeout_s, self.settings.parse_memory_mb, self.settings.max_file_mb)
-        with ParseWorker(limits) as worker:
-            for path, location in track(found, desc="files", unit="file", enabled=progress and len(found) > 1):
-                root = owner(location, roots)
-                assert root is not None, location  # every given path has a root by now
-                source = root.source(location)
-                try:
-                    report.files.append(
-                        self._ingest_file(worker, path, source, progress, report, dry_run, allow_shrink)
-                    )
-                except UnsupportedFormat as exc:
-                    # Reported with its reason, not a failure of the run: nothing to retry.
-                    log.warning("%s: not ingested: %s", source, exc.reason)
-                    report.files.append(FileReport(source, "unsupported", error=str(exc)))
-                except NavsearchError as exc:
-                    log.error("%s: not ingested: %s", source, exc)
-                    report.files.append(FileReport(source, "failed", error=str(exc)))
-                    if not dry_run:
-                        step = exc.step if isinstance(exc, ParseError) else "ingest"
-                        self.catalog.record_failure(source, step, str(exc))
-                if on_file is not None:
-                    on_file(report.files[-1])
-        if prune:
-            folders = [located(p) for p in paths if Path(p).is_dir()]
-            report.pruned, report.documents_pruned = self._prune(folders, {loc for _, loc in found}, roots, dry_run)
+        files = []
+        for path, location in found:
+            root = owner(location, roots)
+            assert root is not None, location  # every given path has a root by now
+            files.append((path, root.source(location)))
+        folders = [located(p) for p in paths if Path(p).is_dir()]
+        return IngestPlan(files, roots, folders, {loc for _, loc in found}, prune, dry_run)
+
+    def failed(self, source: str, exc: NavsearchError, dry_run: bool = False) -> FileReport:
+        """The report of a file that could not be ingested; its failure is recorded (an
+        unsupported format is reported with its reason only: there is nothing to retry)."""
+        if isinstance(exc, UnsupportedFormat):
+            log.warning("%s: not ingested: %s", source, exc.reason)
+            return FileReport(source, "unsupported", error=str(exc))
+        log.error("%s: not ingested: %s", source, exc)
+        if not dry_run:
+            step = exc.step if isinstance(exc, ParseError) else "ingest"
+            self.catalog.record_failure(source, step, str(exc))
+        return FileReport(source, "failed", error=str(exc))
+
+    def finish(self, report: IngestReport, plan: IngestPlan, started: float) -> None:
+        """After the files: prune what is gone, then publish a generation when the
+        catalog changed (or the published one is missing, stale or damaged)."""
+        dry_run = plan.dry_run
+        if plan.prune:
+            report.pruned, report.documents_pruned = self._prune(plan.folders, plan.seen, plan.roots, dry_run)
         if not dry_run and self.ledger.pending_count():
             self.ledger.clear_committed()
         if dry_run:
@@ -184,7 +265,6 @@ class Indexer:
                 manifest = self.store.current()
                 report.generation = manifest.generation if manifest else None
         report.seconds = time.perf_counter() - started
-        return report
 
     def _needs_publish(self) -> bool:
         """No generation, one older than the catalog, or a damaged one (which searches
@@ -234,6 +314,17 @@ class Indexer:
         dry_run: bool,
         allow_shrink: bool,
     ) -> FileReport:
+        planned = self.plan_file(path, source, worker)
+        if isinstance(planned, FileReport):
+            return planned
+        log.info("%s: parse", source)
+        docs = worker.parse(path, source, ParseOptions.for_file(source, self.settings))
+        return self.store_parsed(planned, docs, report, dry_run=dry_run, allow_shrink=allow_shrink, progress=progress)
+
+    def plan_file(self, path: Path, source: str, worker: ParseWorker) -> PlannedFile | FileReport:
+        """What is known of a file before it is parsed: its format and hash, and its
+        stored record; the report of an unchanged file (nothing to do). UnsupportedFormat
+        or ParseError (over the size limit) name the file."""
         try:
             fmt = format_for(path).name
         except UnsupportedFormat as exc:  # reported with its reason, named by its source
@@ -243,13 +334,30 @@ class Indexer:
         record = self.catalog.file_record(source)
         if record and record.sha256 == digest and record.settings == self.chunker_key:
             return FileReport(source, "unchanged", documents=len(record.doc_ids), format=fmt)
-        log.info("%s: parse", source)
-        docs = worker.parse(path, source, ParseOptions.for_file(source, self.settings))
+        return PlannedFile(path, source, fmt, digest, record)
+
+    def store_parsed(
+        self,
+        planned: PlannedFile,
+        docs: list[Document],
+        report: IngestReport,
+        *,
+        dry_run: bool = False,
+        allow_shrink: bool = False,
+        progress: bool = False,
+        chunked: Mapping[str, list[Chunk]] | None = None,
+        embedded: Mapping[str, bytes] | None = None,
+    ) -> FileReport:
+        """Compare a parsed file's documents with the stored ones, chunk and embed the
+        changed ones and commit the file in one transaction. ``chunked`` (doc id -> its
+        chunks) and ``embedded`` (chunk id -> vector) are what a cluster already did for
+        every document of the file; without them it is done here."""
+        source = planned.source
         out = FileReport(
             source,
             "planned" if dry_run else "indexed",
             documents=len(docs),
-            format=fmt,
+            format=planned.format,
             kinds=sorted({doc.doc_type for doc in docs}),
             ocr=any(note.startswith(OCR_NOTE) for doc in docs for note in doc.notes),
         )
@@ -266,6 +374,7 @@ class Indexer:
                 continue
             out.documents_added += state is None
             changed.append(doc)
+        record = planned.record
         previous = set(record.doc_ids) if record else set()
         current = tuple(d.doc_id for d in docs)
         removed = previous - set(current)
@@ -275,7 +384,10 @@ class Indexer:
         if dry_run:
             return out
         log.info("%s: chunk %d changed document(s)", source, len(changed))
-        chunks_by_doc = {doc.doc_id: self._chunk(doc, source) for doc in changed}
+        chunks_by_doc = {
+            doc.doc_id: list(chunked[doc.doc_id]) if chunked is not None else chunk_document(self.chunker, doc, source)
+            for doc in changed
+        }
         all_chunks = [c for chunks in chunks_by_doc.values() for c in chunks]
         ids = [c.chunk_id for c in all_chunks]
         vectors = self.catalog.stored_vectors(ids)
@@ -283,10 +395,16 @@ class Indexer:
         vectors.update(kept)
         todo = [c for c in all_chunks if c.chunk_id not in vectors]
         t0 = time.perf_counter()
-        vectors.update(self._embed(todo, source, progress))
+        if embedded is not None:
+            missing = [c.chunk_id for c in todo if c.chunk_id not in embedded]
+            if missing:
+                raise ParseError(source, "embed", f"{len(missing)} chunk(s) came back without a vector, e.g. {missing[0]}")
+            vectors.update((c.chunk_id, embedded[c.chunk_id]) for c in todo)
+        else:
+            vectors.update(self._embed(todo, source, progress))
         report.embed_seconds += time.perf_counter() - t0
         self.catalog.commit_file(
-            FileRecord(source, digest, current, self.chunker_key),
+            FileRecord(source, planned.digest, current, self.chunker_key),
             [(doc, chunks_by_doc[doc.doc_id]) for doc in changed],
             vectors,
             removed,
@@ -314,39 +432,21 @@ class Indexer:
             "ingest it again with --allow-shrink",
         )
 
-    def _chunk(self, doc: Document, source: str) -> list[Chunk]:
-        try:
-            return self.chunker.chunk(doc)
-        except NavsearchError:
-            raise
-        except Exception as exc:  # a chunker bug costs this file, named, not the run
-            raise ParseError(source, f"chunk {doc.doc_id}", f"{type(exc).__name__}: {exc}") from exc
-
     def _embed(self, chunks: list[Chunk], source: str, progress: bool) -> dict[str, bytes]:
         """Vectors of ``chunks``. Batches of ``commit_every`` are kept in the catalog as
         they are done (when the file has more than one), so a kill loses one at most."""
-        if not chunks:
-            return {}
-        # Similar lengths in a batch waste less padding.
-        order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].embed_text))
-        step = self.settings.commit_every
-        out: dict[str, bytes] = {}
-        bar = Progress(total=len(chunks), desc=f"embed {source}", unit="chunk", enabled=progress)
+        bar = Progress(total=len(chunks), desc=f"embed {source}", unit="chunk", enabled=progress and bool(chunks))
+        keep = len(chunks) > self.settings.commit_every
+
+        def done(batch: dict[str, bytes]) -> None:
+            if keep:
+                self.ledger.put_pending(batch)
+            bar.update(len(batch))
+
         try:
-            for i in range(0, len(order), step):
-                part = [chunks[j] for j in order[i : i + step]]
-                try:
-                    vecs = self.embedder.embed([c.embed_text for c in part])
-                except Exception as exc:  # the encoder's own errors, named with the file
-                    raise ParseError(source, "embed", f"{type(exc).__name__}: {exc}") from exc
-                batch = {c.chunk_id: v.tobytes() for c, v in zip(part, np.asarray(vecs, dtype=np.float32))}
-                if len(chunks) > step:
-                    self.ledger.put_pending(batch)
-                out.update(batch)
-                bar.update(len(part))
+            return embed_chunks(self.embedder, chunks, source, self.settings.commit_every, done)
         finally:
             bar.close()
-        return out
 
     def _prune(
         self, folders: list[Path], seen: set[Path], roots: Sequence[SourceRoot], dry_run: bool

@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from navsearch.chunking.chunker import Chunker
+from navsearch.chunking.chunker import Chunker, chunker_for
 from navsearch.citations import PassageContext, cite, document_label, passage_context
 from navsearch.embedding.base import Embedder
 from navsearch.embedding.provenance import training_of
@@ -87,10 +87,7 @@ class NavSearch:
         return FileGenerationStore(self.vector_dir, self.catalog, self.settings.retrieval.ann_threshold)
 
     def chunker(self) -> Chunker:
-        # Never above the encoder's own limit: it would silently truncate.
-        max_tokens = min(self.settings.chunking.max_tokens, self.embedder.max_tokens)
-        overlap = min(self.settings.chunking.overlap_tokens, max_tokens // 4)
-        return Chunker(self.embedder.count_tokens, max_tokens, overlap)
+        return chunker_for(self.embedder.count_tokens, self.embedder.max_tokens, self.settings.chunking)
 
     def indexer(self) -> Indexer:
         try:  # a tuned encoder's record, for the manifests

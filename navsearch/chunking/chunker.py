@@ -15,6 +15,7 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from navsearch.chunking.lead_ins import lead_ins
 from navsearch.errors import ParseError
+from navsearch.settings import ChunkingSettings
 from navsearch.types import Chunk, Document, Section, chunk_id_for
 
 # Counts tokens as the encoder sees them, special tokens included, for a batch of texts.
@@ -106,6 +107,15 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
         elif text[s:e].strip():
             out.append((s, e))
     return out
+
+
+def chunker_for(count_tokens: TokenCounter, encoder_max_tokens: int, settings: ChunkingSettings) -> "Chunker":
+    """The chunker ``settings`` give an encoder: never above the encoder's own limit (it
+    would silently truncate), the overlap at most a quarter of a chunk. The one recipe of
+    every ingest, in this process or on a cluster's workers."""
+    max_tokens = min(settings.max_tokens, encoder_max_tokens)
+    overlap = min(settings.overlap_tokens, max_tokens // 4)
+    return Chunker(count_tokens, max_tokens, overlap)
 
 
 class Chunker:

@@ -13,13 +13,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # The sections live in modules by concern; this root re-exports them so every caller
 # keeps importing from ``navsearch.settings``.
 from navsearch.settings.api import MIN_KEY_CHARS, SCOPES, ApiKey, ApiSettings, Scope
+from navsearch.settings.cluster import ClusterSettings
 from navsearch.settings.encoder import DEFAULT_MODEL, PROJECT_ROOT, ChunkingSettings, EmbeddingSettings, TuneSettings
 from navsearch.settings.ingest import IngestSettings
 from navsearch.settings.search import AnswerSettings, PriorArtSettings, RetrievalSettings
 
 __all__ = [
     "DEFAULT_MODEL", "MIN_KEY_CHARS", "PROJECT_ROOT", "SCOPES", "AnswerSettings", "ApiKey", "ApiSettings",
-    "ChunkingSettings", "EmbeddingSettings", "IngestSettings", "PriorArtSettings", "RetrievalSettings",
+    "ChunkingSettings", "ClusterSettings", "EmbeddingSettings", "IngestSettings", "PriorArtSettings", "RetrievalSettings",
     "Scope", "Settings", "TuneSettings",
 ]
 
@@ -43,6 +44,7 @@ class Settings(BaseSettings):
     embedding: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     prior_art: PriorArtSettings = Field(default_factory=PriorArtSettings)
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
