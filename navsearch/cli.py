@@ -20,6 +20,8 @@ from navsearch.types import DATE_FIELDS, DOC_TYPES, MODES, Filters, Hit
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="Search patents and policy documents.")
 
+LOCAL_RAY = "local"  # `--ray local` (or a bare --ray): Ray started in this process
+
 # Read once when a command starts (NAVSEARCH_* environment): every limit a command
 # enforces comes from these, through the service.
 _settings: Settings | None = None
@@ -128,9 +130,33 @@ def ingest(
         ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    ray: Annotated[
+        Optional[str],
+        typer.Option(
+            "--ray",
+            metavar="[ADDRESS]",
+            help=(
+                "Parse, chunk and embed on a Ray cluster (HEAD:6379); alone (last, or before another "
+                f"option) or '{LOCAL_RAY}': a local Ray in this process. Needs the 'cluster' extra."
+            ),
+        ),
+    ] = None,
+    ray_workers: Annotated[
+        Optional[int],
+        typer.Option("--ray-workers", min=1, help="Embed actors on the cluster (default: as many as it holds)."),
+    ] = None,
 ) -> None:
     """Parse, chunk and embed documents into the index; unchanged ones cost nothing."""
-    report = _service().ingest(paths, prune=prune, progress=not quiet, dry_run=dry_run, allow_shrink=allow_shrink)
+    service = _service()
+    if ray is not None:
+        if dry_run:
+            raise NavsearchError("--dry-run reads files on this machine: run it without --ray")
+        report = service.ingest_on_ray(
+            paths, address=None if ray == LOCAL_RAY else ray, workers=ray_workers, prune=prune,
+            progress=not quiet, allow_shrink=allow_shrink,
+        )
+    else:
+        report = service.ingest(paths, prune=prune, progress=not quiet, dry_run=dry_run, allow_shrink=allow_shrink)
     if report.dry_run:
         typer.echo("dry run: nothing was written")
     for f in report.files:
@@ -159,6 +185,8 @@ def ingest(
             f"generation {report.generation}; {report.embedded} chunk(s) embedded in {report.embed_seconds:.1f}s; "
             f"{report.documents_pruned} pruned; total {report.seconds:.1f}s"
         )
+    if report.nodes:
+        typer.echo(f"on Ray: {sum(report.nodes.values())} file(s) embedded on {len(report.nodes)} node(s)")
     if report.failed:
         raise typer.Exit(1)
 
@@ -430,11 +458,22 @@ def serve(
     uvicorn.run(create_app(settings), host=host or settings.api.host, port=port or settings.api.port)
 
 
+def with_ray_default(args: list[str]) -> list[str]:
+    """``--ray`` given no address (last, or before another option) means a local Ray:
+    typer has no option whose value may be left out."""
+    out = list(args)
+    for i, arg in enumerate(out):
+        if arg == "--ray" and (i + 1 == len(out) or out[i + 1].startswith("-")):
+            out.insert(i + 1, LOCAL_RAY)
+            break
+    return out
+
+
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("navsearch").setLevel(logging.INFO)
     try:
-        app()
+        app(args=with_ray_default(sys.argv[1:]))
     except NavsearchError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)

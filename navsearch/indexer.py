@@ -17,6 +17,7 @@ import hashlib
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -68,6 +69,7 @@ class IngestReport:
     embed_seconds: float = 0.0
     generation: int | None = None
     dry_run: bool = False  # nothing was written
+    nodes: Counter[str] = field(default_factory=Counter)  # files embedded per Ray node (a cluster ingest)
 
     @property
     def embedded(self) -> int:

@@ -20,6 +20,7 @@ LAYERS: dict[str, float] = {
     "ingest": 2, "chunking": 2, "embedding": 2, "store": 2, "eval": 2,
     "indexer": 3, "retrieval": 3, "tune": 3,
     "priorart": 4, "answer": 4,
+    "distributed": 4,  # the Ray ingest: the indexer's steps on a cluster
     "service_results": 4.5,  # the facade's plain records
     # the facade, then the interfaces over it
     "service": 5,

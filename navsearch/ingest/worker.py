@@ -86,7 +86,7 @@ def _read_frame(fd: int, deadline: float | None = None) -> Any:
     return None if payload is None else pickle.loads(payload)
 
 
-def _error(exc: BaseException, memory_mb: int) -> tuple[str, str, str]:
+def describe_error(exc: BaseException, memory_mb: int) -> tuple[str, str, str]:
     """(error class name, step, reason) of a failed parse, for the parent to rebuild."""
     if isinstance(exc, ParseError):
         return type(exc).__name__, exc.step, exc.reason
@@ -117,12 +117,12 @@ def serve(memory_mb: int) -> None:
             reply: tuple[Any, ...] = ("ok", parse_file(Path(path), source, options), _peak_mb())
         except BaseException as exc:  # every failure is the file's, reported by name
             fatal = isinstance(exc, MemoryError)  # the heap may be in no state to go on
-            reply = ("failed", *_error(exc, memory_mb), fatal)
+            reply = ("failed", *describe_error(exc, memory_mb), fatal)
         try:
             payload = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
         except MemoryError:
             fatal = True
-            payload = pickle.dumps(("failed", *_error(MemoryError(), memory_mb), fatal))
+            payload = pickle.dumps(("failed", *describe_error(MemoryError(), memory_mb), fatal))
         reply = ()  # the documents: freed before the next file
         _write_frame(out, payload)
         if fatal:
@@ -245,10 +245,16 @@ class ParseWorker:
         _, kind, step, reason, fatal = reply
         if fatal:  # it is exiting: out of memory
             self._stop()
-        error_class = getattr(errors, kind, ParseError)
-        if not (isinstance(error_class, type) and issubclass(error_class, ParseError)):
-            error_class = ParseError
-        raise error_class(source, step, reason)
+        raise parse_error(kind, source, step, reason)
+
+
+def parse_error(kind: str, source: str, step: str, reason: str) -> ParseError:
+    """The ParseError (or subclass named ``kind``) another process described by name:
+    only ParseError classes of navsearch.errors are made, whatever the name says."""
+    error_class = getattr(errors, kind, ParseError)
+    if not (isinstance(error_class, type) and issubclass(error_class, ParseError)):
+        error_class = ParseError
+    return error_class(source, step, reason)
 
 
 def _limit_memory(memory_mb: int) -> None:
