@@ -186,7 +186,7 @@ def ingest(
             f"{report.documents_pruned} pruned; total {report.seconds:.1f}s"
         )
     if report.nodes:
-        typer.echo(f"on Ray: {sum(report.nodes.values())} file(s) embedded on {len(report.nodes)} node(s)")
+        typer.echo(f"on Ray: the files were parsed and embedded on {len(report.nodes)} node(s)")
     if report.failed:
         raise typer.Exit(1)
 

@@ -69,7 +69,7 @@ class IngestReport:
     embed_seconds: float = 0.0
     generation: int | None = None
     dry_run: bool = False  # nothing was written
-    nodes: Counter[str] = field(default_factory=Counter)  # files embedded per Ray node (a cluster ingest)
+    nodes: Counter[str] = field(default_factory=Counter)  # files each Ray node parsed or embedded (a cluster ingest)
 
     @property
     def embedded(self) -> int:

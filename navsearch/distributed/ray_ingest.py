@@ -100,7 +100,8 @@ def _run(
         try:
             for row in _rows(todo, settings, pools):
                 file = _commit(indexer, planned.pop(str(row["source"])), row, report, allow_shrink)
-                report.nodes[str(row["node"])] += 1
+                report.nodes.update({str(row["parse_node"]), str(row["node"])})
+                report.embed_seconds += float(row["embed_s"])
                 bar.update()
                 done(file)
         finally:
@@ -116,6 +117,7 @@ def _rows(todo: list[PlannedFile], settings: Settings, pools: Pools) -> Iterator
     from ray.exceptions import RayError
 
     ray.data.DataContext.get_current().enable_progress_bars = False  # the driver logs per file
+    logging.getLogger("ray.data").setLevel(logging.WARNING)
     cfg = settings.cluster
     ds = ray.data.from_items(
         [{"path": str(p.path), "source": p.source} for p in todo],

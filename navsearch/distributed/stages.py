@@ -11,6 +11,7 @@ An absent value is empty bytes, never None: Ray's columns would turn None into N
 from __future__ import annotations
 
 import pickle
+import time
 from pathlib import Path
 from typing import Any
 
@@ -46,9 +47,10 @@ class ParseChunk:
         embedder = make_embedder(settings.embedding)  # its tokenizer counts the chunks' tokens
         self.chunker = chunker_for(embedder.count_tokens, embedder.max_tokens, settings.chunking)
         self.worker = ParseWorker(self.limits)
+        self.node = _node()
 
     def __call__(self, batch: Batch) -> Batch:
-        out: Batch = {"source": [], "parsed": [], "error": []}
+        out: Batch = {"source": [], "parsed": [], "error": [], "parse_node": []}
         for path, source in zip(batch["path"], batch["source"]):
             source = str(source)
             parsed = error = b""
@@ -61,6 +63,7 @@ class ParseChunk:
             out["source"].append(source)
             out["parsed"].append(parsed)
             out["error"].append(error)
+            out["parse_node"].append(self.node)
         return out
 
 
@@ -69,20 +72,21 @@ class Embed:
     ingest makes (indexer.embed_chunks), so the vectors are the same bytes."""
 
     def __init__(self, settings: Settings, embedding: EmbeddingSettings) -> None:
-        import ray
-
         self.embedder = make_embedder(embedding)
         self.key = _keyed(self.embedder, settings)
         self.step = settings.ingest.commit_every
-        self.node = ray.get_runtime_context().get_node_id()
+        self.node = _node()
 
     def __call__(self, batch: Batch) -> Batch:
         vectors: list[bytes] = []
+        seconds: list[float] = []
         errors: list[bytes] = list(batch["error"])
         for i, (source, parsed) in enumerate(zip(batch["source"], batch["parsed"])):
+            seconds.append(0.0)
             if not parsed:
                 vectors.append(b"")
                 continue
+            t0 = time.perf_counter()
             docs, chunked = load(parsed)
             chunks = [c for doc in docs for c in chunked[doc.doc_id]]
             try:
@@ -90,6 +94,7 @@ class Embed:
             except ParseError as exc:  # embed_chunks names the file in every encoder error
                 vectors.append(b"")
                 errors[i] = pickle.dumps(describe_error(exc, 0))
+            seconds[-1] = time.perf_counter() - t0
         n = len(vectors)
         return {
             "source": list(batch["source"]),
@@ -97,8 +102,17 @@ class Embed:
             "vectors": vectors,
             "error": errors,
             "key": [self.key] * n,
+            "parse_node": list(batch["parse_node"]),
             "node": [self.node] * n,
+            "embed_s": seconds,
         }
+
+
+def _node() -> str:
+    """The Ray node this actor runs on (the report counts files per node)."""
+    import ray
+
+    return str(ray.get_runtime_context().get_node_id())
 
 
 def load(payload: bytes) -> Any:
