@@ -84,7 +84,10 @@ def _run(
     progress: bool,
     allow_shrink: bool,
 ) -> None:
-    import ray
+    try:
+        import ray
+    except ImportError:
+        raise NavsearchError("--ray needs Ray Data on this machine and every node: pip install 'navsearch[cluster]'") from None
 
     started_here = not ray.is_initialized()
     if started_here:
