@@ -82,11 +82,15 @@ def _top10(service: NavSearch, query: str) -> list[str]:
 def test_ray_ingest_matches_the_plain_one_and_resumes(
     cluster: str, corpus_slice: Path, tmp_path: Path, real_embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A file the parser refuses: recorded as failed on both paths, with the same reason.
+    broken = tmp_path / "bad" / "broken.xml"
+    broken.parent.mkdir()
+    broken.write_text('<?xml version="1.0"?>\n<us-patent-grant lang="EN"><us-bibliographic-data-grant>')
     plain = NavSearch(Settings(index_dir=tmp_path / "plain"), embedder=real_embedder)
     t0 = time.perf_counter()
-    plain_report = plain.ingest([corpus_slice], progress=False)
+    plain_report = plain.ingest([corpus_slice, broken], progress=False)
     print(f"plain ingest: {time.perf_counter() - t0:.1f} s, {plain_report.embedded} chunks")
-    assert not plain_report.failed
+    assert [f.path for f in plain_report.failed] == ["bad/broken.xml"]
 
     # A run killed at its third commit (the driver dies there): two files are stored.
     ray_settings = Settings(index_dir=tmp_path / "ray", cluster=CLUSTER)
@@ -103,7 +107,7 @@ def test_ray_ingest_matches_the_plain_one_and_resumes(
     monkeypatch.setattr(Catalog, "commit_file", dies_at_the_third)
     t0 = time.perf_counter()
     with pytest.raises(RuntimeError, match="injected crash"):
-        crashed.ingest_on_ray([corpus_slice], address=cluster, workers=2, progress=False)
+        crashed.ingest_on_ray([corpus_slice, broken], address=cluster, workers=2, progress=False)
     print(f"ray run killed at its third commit: {time.perf_counter() - t0:.1f} s")
     monkeypatch.setattr(Catalog, "commit_file", commit)
     stored = set(crashed.catalog.files())
@@ -114,9 +118,11 @@ def test_ray_ingest_matches_the_plain_one_and_resumes(
     monkeypatch.setenv("NAVSEARCH_CLUSTER__ACTOR_CPUS", "0.5")
     monkeypatch.setenv("NAVSEARCH_CLUSTER__EMBED_BATCH_FILES", "1")
     t0 = time.perf_counter()
-    result = CliRunner().invoke(app, ["ingest", str(corpus_slice), "-q", "--ray", cluster, "--ray-workers", "2"])
+    args = ["ingest", str(corpus_slice), str(broken), "-q", "--ray", cluster, "--ray-workers", "2"]
+    result = CliRunner().invoke(app, args)
     print(f"ray rerun (CLI): {time.perf_counter() - t0:.1f} s")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # the broken file failed again
+    assert "failed    bad/broken.xml" in result.output, result.output
     lines = [line for line in result.output.splitlines() if line.startswith(("unchanged", "indexed"))]
     assert sorted(line.split()[1].rstrip(":") for line in lines if line.startswith("unchanged")) == sorted(stored)
     assert len([line for line in lines if line.startswith("indexed")]) == len(SLICE) - 2
@@ -129,6 +135,9 @@ def test_ray_ingest_matches_the_plain_one_and_resumes(
     assert again.embedded == 0 and not again.nodes
     # and so does a plain ingest: the vectors and records are the plain path's
     assert all(f.status == "unchanged" for f in ray.ingest([corpus_slice], progress=False).files)
+
+    failures = [[(f.path, f.step, f.error) for f in service.catalog.failures()] for service in (plain, ray)]
+    assert failures[0] == failures[1] and len(failures[0]) == 1
 
     # The same documents, chunk ids and vectors as the plain ingest.
     plain_chunks, ray_chunks = _chunk_ids(plain), _chunk_ids(ray)
