@@ -121,25 +121,16 @@ class NavSearch:
         return report
 
     def ingest_on_ray(
-        self,
-        paths: Sequence[Path],
-        *,
-        address: str | None = None,
-        workers: int | None = None,
-        prune: bool = False,
-        progress: bool = True,
-        allow_shrink: bool = False,
-        on_file: OnFile | None = None,
+        self, paths: Sequence[Path], *, address: str | None = None, workers: int | None = None,
+        prune: bool = False, progress: bool = True, allow_shrink: bool = False,
     ) -> IngestReport:
-        """``ingest`` with parsing, chunking and embedding on a Ray cluster (``address``;
-        None: a local Ray in this process) and ``workers`` embed actors (None: as many as
-        the cluster holds); committed and published here, file by file, as ``ingest`` does."""
+        """``ingest`` parsing, chunking and embedding on Ray (address None: a local Ray; distributed/)."""
         from navsearch.distributed.ray_ingest import ingest_on_ray  # Ray is imported only here
 
         with self._write_lock:
             report = ingest_on_ray(
                 self.indexer(), self.settings, paths, address=address, workers=workers, prune=prune,
-                progress=progress, allow_shrink=allow_shrink, on_file=on_file,
+                progress=progress, allow_shrink=allow_shrink,
             )
         self._forget_searcher()
         return report
