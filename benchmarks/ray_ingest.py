@@ -154,8 +154,8 @@ def report_md(result: dict[str, Any]) -> str:
         "- A file is the unit of work (its chunks are embedded by one actor, so it is committed in one "
         "transaction with the vectors a plain ingest gives it): in the slice, usc35.xml holds 810 of the "
         "1,163 chunks, and a second actor can only take the other files beside it.",
-        "- Ray adds a fixed cost per run (actor start-up, 10-15 s here, each actor loading its "
-        "encoder) that a cluster pays once per run, not per file.",
+        "- Ray adds a fixed cost per run (starting the actors: about 10 s here for actors that load "
+        "nothing, more when each loads an encoder) that a cluster pays once per run, not per file.",
         "",
     ]
     return "\n".join(lines)
