@@ -34,6 +34,7 @@ class CrossLanguageLeg:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        self._foreign: dict[str, set[int]] = {}
 
     def candidates(self, query: str, allowed: np.ndarray | None) -> np.ndarray:
         """Chunk rowids this query's cross-language ranking is taken among."""
@@ -42,6 +43,13 @@ class CrossLanguageLeg:
         else:
             rows = self.index.rowids("cjk")
         return rows if allowed is None else np.intersect1d(rows, allowed, assume_unique=True)
+
+    def foreign(self, query: str) -> set[int]:
+        """Rowids of the passages in another script than the query's."""
+        other = "latin" if script_of_query(query) == "cjk" else "cjk"
+        if other not in self._foreign:
+            self._foreign[other] = set(self.index.rowids(other).tolist())
+        return self._foreign[other]
 
     def rank(self, query: str, allowed: np.ndarray | None, depth: int) -> list[tuple[int, float]]:
         """(chunk rowid, e5 cosine) at or above the floor, best first."""

@@ -68,7 +68,10 @@ class QueryRelevance:
         if rowid in self.cross:
             # Each scale has its calibrated floor: the multilingual cosine's distance above
             # its floor counts as that much above this query's floor, so one floor judges all.
-            own = max(own, self.floor + self.cross[rowid] - self.cross_floor)
+            shifted = self.floor + self.cross[rowid] - self.cross_floor
+            # For an English query the leg ranks only passages in another script, whose
+            # cosine by the English-only encoder means nothing; a CJK query's term coverage does.
+            own = max(own, shifted) if self.cjk else shifted
         return round(own, 4)
 
 

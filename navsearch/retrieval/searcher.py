@@ -96,7 +96,13 @@ class Searcher:
         dense = self.index.search(vector, depth, allowed, self.settings.nprobe)
         terms = lexical_terms(query, self.lexical, self.settings.max_query_terms)
         lexical = expanded_search(self.lexical, terms, depth, allowed, self._texts, self.settings)
-        cross = self.cross.rank(query, allowed, depth) if self.cross is not None else []
+        cross: list[tuple[int, float]] = []
+        if self.cross is not None:
+            cross = self.cross.rank(query, allowed, depth)
+            if script_of_query(query) == "latin":
+                # The main encoder reads English only: its cosine of an English query and a
+                # Chinese passage is noise that would rank the passages the leg found anew.
+                dense = [(r, c) for r, c in dense if r not in self.cross.foreign(query)]
         return dense, lexical, vector, cross
 
     def _texts(self, rowids: list[int]) -> dict[int, str]:
