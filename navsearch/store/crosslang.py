@@ -27,6 +27,7 @@ import numpy as np
 
 from navsearch.embedding.base import Embedder
 from navsearch.errors import IndexMismatch
+from navsearch.progress import track
 from navsearch.store import dense
 from navsearch.store.catalog import Catalog
 from navsearch.store.generation import KEEP_GENERATIONS, _read_verified, _write_atomic
@@ -34,6 +35,7 @@ from navsearch.store.reads import chunk_scripts
 from navsearch.terms import SCRIPTS
 
 log = logging.getLogger("navsearch.store")
+CACHE_BATCH = 256  # texts embedded and stored per step of a publish
 
 
 @dataclass(frozen=True)
@@ -125,10 +127,15 @@ class CrossLanguageStore:
             todo = {k: text for k, (_, _, text) in zip(keys, rows) if k not in stored}
             if todo:
                 log.info("cross-language index: embedding %d new chunk(s) of %d", len(todo), len(rows))
-                vectors = self.embedder.embed(list(todo.values()), progress=progress)
-                fresh = {k: v.astype(np.float32).tobytes() for k, v in zip(todo, vectors)}
-                cache.put(fresh.items())
-                stored.update(fresh)
+                pending = list(todo.items())
+                # Stored a part at a time: a publish stopped after minutes of embedding
+                # keeps what it embedded for the next one.
+                for start in track(range(0, len(pending), CACHE_BATCH), desc="cross-language", unit="batch", enabled=progress):
+                    part = pending[start : start + CACHE_BATCH]
+                    vectors = self.embedder.embed([text for _, text in part])
+                    fresh = {k: v.astype(np.float32).tobytes() for (k, _), v in zip(part, vectors)}
+                    cache.put(fresh.items())
+                    stored.update(fresh)
         finally:
             cache.close()
         dim = self.embedder.dimension
