@@ -35,6 +35,7 @@ from navsearch.ingest.worker import ParseLimits, ParseWorker
 from navsearch.progress import Progress, track
 from navsearch.settings import IngestSettings
 from navsearch.store.catalog import Catalog
+from navsearch.store.crosslang import CrossLanguageStore
 from navsearch.store.records import FileRecord
 from navsearch.store.generation import IndexStore, Manifest
 from navsearch.store.ledger import IngestLedger, SourceRoot, owner, plan_roots, root_of
@@ -174,8 +175,10 @@ class Indexer:
         store: IndexStore,
         settings: IngestSettings | None = None,
         encoder_training: dict[str, Any] | None = None,
+        cross_language: CrossLanguageStore | None = None,
     ) -> None:
         self.catalog = catalog
+        self.cross_language = cross_language  # published after each generation (store/crosslang.py)
         self.encoder_training = encoder_training  # a tuned encoder's record, for the manifests
         self.embedder = embedder
         self.chunker = chunker
@@ -262,7 +265,7 @@ class Indexer:
         else:
             changed = any(f.documents_changed or f.documents_removed for f in report.files) or report.documents_pruned
             if changed or self._needs_publish():
-                report.generation = self.publish().generation
+                report.generation = self.publish(progress).generation
             else:
                 manifest = self.store.current()
                 report.generation = manifest.generation if manifest else None
@@ -279,11 +282,17 @@ class Indexer:
             return True
         return self.store.problem(manifest) is not None
 
-    def publish(self) -> Manifest:
+    def publish(self, progress: bool = False) -> Manifest:
         """Build the dense and lexical indexes of a generation from every chunk in the
-        catalog and publish them."""
+        catalog and publish them, then the generation's cross-language index."""
         manifest = self.store.publish(self.embedder.model_id, self.embedder.dimension, self.encoder_training)
         log.info("published vector index generation %d (%d vectors)", manifest.generation, manifest.count)
+        if self.cross_language is not None:
+            # After the main index, not inside it: searches use the new generation at once,
+            # and the cross-language leg joins them when its index is there (a stop in
+            # between is a problem `navsearch repair` and the server's start mend).
+            cross = self.cross_language.publish(manifest.generation, progress=progress)
+            log.info("published its cross-language index (%d vectors, %d embedded)", cross.count, cross.embedded)
         return manifest
 
     @staticmethod

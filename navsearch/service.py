@@ -23,8 +23,10 @@ from navsearch.indexer import FileReport, Indexer, IngestReport
 from navsearch.ingest.registry import iter_files
 from navsearch.report import DocumentReport, document_report
 from navsearch.retrieval.citation_lookup import provision_chunks
+from navsearch.retrieval.cross_language import CrossLanguageLeg
 from navsearch.retrieval.searcher import Searcher, SearchResult
-from navsearch.settings import Settings
+from navsearch.settings import EmbeddingSettings, Settings
+from navsearch.store.crosslang import CrossLanguageStore
 from navsearch.store.catalog import Catalog
 from navsearch.store.records import Failure, StoredDocument
 from navsearch.store.generation import (
@@ -66,13 +68,23 @@ class NavSearch:
         self._searcher: Searcher | None = None
         # The published generation the loaded searcher was loaded for: when that one was
         # damaged and an older one serves, it is not reloaded on every search.
-        self._loaded_for: int | None = None
+        self._loaded_for: tuple[int, bool] | None = None
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
             self._embedder = make_embedder(self.settings.embedding)
         return self._embedder
+
+    @cached_property
+    def cross_language(self) -> CrossLanguageStore | None:
+        """The cross-language index (store/crosslang.py), or None when the settings leave it
+        out or the main encoder is multilingual itself."""
+        e = self.settings.embedding
+        if e.cross_language == "none" or e.backend == e.cross_language:
+            return None
+        encoder = make_embedder(EmbeddingSettings(backend=e.cross_language, batch_size=e.batch_size, threads=e.threads))
+        return CrossLanguageStore(self.settings.index_dir / "crosslang", self.catalog, encoder)
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -94,7 +106,9 @@ class NavSearch:
             training = training_of(resolve_model(self.settings.embedding.model)[0])
         except NavsearchError:  # a model package that is not installed: the embedder says so
             training = None
-        return Indexer(self.catalog, self.embedder, self.chunker(), self.index_store(), self.settings.ingest, training)
+        return Indexer(
+            self.catalog, self.embedder, self.chunker(), self.index_store(), self.settings.ingest, training, self.cross_language
+        )
 
     @property
     def uploads_dir(self) -> Path:
@@ -192,7 +206,12 @@ class NavSearch:
             return "no index generation has been published"
         if manifest.corpus_fingerprint != self.catalog.fingerprint():
             return "the index generation is older than the catalog"
-        return store.problem(manifest)
+        if (problem := store.problem(manifest)) is not None:
+            return problem
+        cross = self.cross_language
+        if cross is not None and not self.catalog.read_only:
+            return cross.load(manifest.generation)[1]
+        return None
 
     def ensure_index(self) -> Manifest:
         """The published generation; rebuilt from the catalog when missing, stale or damaged."""
@@ -224,10 +243,17 @@ class NavSearch:
             except IndexMismatch:
                 manifest = None  # unreadable: load() falls back to an intact older generation
             current = self._searcher
-            wanted = manifest.generation if manifest else None
+            cross = self.cross_language
+            # A generation's cross-language index is published after it: reload once it is there.
+            wanted = (manifest.generation, cross is not None and cross.has(manifest.generation)) if manifest else None
             if current is None or wanted is None or wanted != self._loaded_for:
                 generation = store.load(self.embedder.model_id, self.embedder.dimension)
-                current = Searcher(self.catalog, generation, self.embedder, self.settings.retrieval)
+                leg, note = None, None
+                if cross is not None:
+                    index, note = cross.load(generation.manifest.generation)
+                    if index is not None:
+                        leg = CrossLanguageLeg(index, cross.embedder, self.settings.retrieval)
+                current = Searcher(self.catalog, generation, self.embedder, self.settings.retrieval, leg, note)
                 self._searcher = current
                 self._loaded_for = wanted
             return current

@@ -49,6 +49,22 @@ def cjk_share(text: str) -> float:
     return sum(len(m) for m in CJK_RUN.findall(text)) / len(chars) if chars else 0.0
 
 
+# Texts are told apart by script, not language: the cross-language leg needs to know
+# whether a query and a passage can share words, and CJK text shares none with Latin text.
+SCRIPTS = ("cjk", "latin")
+CJK_LANGUAGES = ("zh", "ja", "ko")
+CJK_QUERY_SHARE = 0.5  # a query mostly in CJK characters is a CJK query
+
+
+def script_of_language(language: str | None) -> str:
+    """'cjk' for a document in Chinese, Japanese or Korean ('zh', 'zh-CN', ...), else 'latin'."""
+    return "cjk" if (language or "").lower()[:2] in CJK_LANGUAGES else "latin"
+
+
+def script_of_query(text: str) -> str:
+    return "cjk" if cjk_share(text) > CJK_QUERY_SHARE else "latin"
+
+
 def _fold(text: str) -> str:
     text = text.lower()
     if text.isascii():

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +17,12 @@ if TYPE_CHECKING:  # the browser tests' imports stay out of the other tests' way
     from web_support import Watch
 
 DATA = Path(__file__).parent / "data"
+
+# The default build embeds every chunk a second time with the multilingual encoder (the
+# cross-language leg); the tests that do not test it leave it out, or each small index
+# they build would take e5's time too. tests/test_cross_language.py turns it on. Set
+# before any Settings is made, and inherited by the CLI and servers the tests start.
+os.environ.setdefault("NAVSEARCH_EMBEDDING__CROSS_LANGUAGE", "none")
 
 
 @pytest.fixture(autouse=True)

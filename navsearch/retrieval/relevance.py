@@ -15,15 +15,15 @@ off-corpus and in-corpus queries and PatSnap dev ideas (benchmarks/reports/relev
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from navsearch.settings import RetrievalSettings
 from navsearch.store.generation import LexicalIndex
-from navsearch.terms import analyze, cjk_share, query_terms
+from navsearch.terms import CJK_QUERY_SHARE, analyze, cjk_share, query_terms
 
-CJK_QUERY_SHARE = 0.5  # the same cut the fusion uses to weigh dense apart for such queries
 
 
 @dataclass
@@ -36,10 +36,15 @@ class QueryRelevance:
     weights: list[float]
     cosines: dict[int, float] = field(default_factory=dict)  # chunk rowid -> cosine (dense results)
     vector: np.ndarray | None = None  # the query's embedding, for passages the dense list lacks
+    # Passages the cross-language leg found: rowid -> the multilingual encoder's cosine,
+    # on its own scale (retrieval/cross_language.py), and the floor of that scale.
+    cross: dict[int, float] = field(default_factory=dict)
+    cross_floor: float = 0.0
 
     @property
     def measure(self) -> str:
-        return "share of the query's terms in the passage" if self.cjk else "cosine of query and passage"
+        own = "share of the query's terms in the passage" if self.cjk else "cosine of query and passage"
+        return own + (", or the multilingual encoder's cosine above its floor" if self.cross else "")
 
     def coverage(self, text: str) -> float:
         """The idf-weighted share of the query's terms that the text contains."""
@@ -59,9 +64,15 @@ class QueryRelevance:
                 self.cosines[rowid] = float(v @ self.vector)
 
     def of(self, rowid: int, embed_text: str) -> float:
-        if self.cjk:
-            return round(self.coverage(embed_text), 4)
-        return round(self.cosines.get(rowid, 0.0), 4)
+        own = self.coverage(embed_text) if self.cjk else self.cosines.get(rowid, 0.0)
+        if rowid in self.cross:
+            # Each scale has its calibrated floor: the multilingual cosine's distance above
+            # its floor counts as that much above this query's floor, so one floor judges all.
+            shifted = self.floor + self.cross[rowid] - self.cross_floor
+            # For an English query the leg ranks only passages in another script, whose
+            # cosine by the English-only encoder means nothing; a CJK query's term coverage does.
+            own = max(own, shifted) if self.cjk else shifted
+        return round(own, 4)
 
 
 def judge(
@@ -70,9 +81,10 @@ def judge(
     dense: list[tuple[int, float]],
     settings: RetrievalSettings,
     vector: np.ndarray | None = None,
+    cross: Sequence[tuple[int, float]] = (),
 ) -> QueryRelevance:
-    """Relevance of passages to ``query``, given the dense retriever's (rowid, cosine) list
-    and the query's vector."""
+    """Relevance of passages to ``query``, given the dense retriever's (rowid, cosine) list,
+    the query's vector and the cross-language leg's (rowid, cosine) list."""
     cjk = cjk_share(query) > CJK_QUERY_SHARE
     terms = query_terms(query)
     return QueryRelevance(
@@ -82,4 +94,6 @@ def judge(
         weights=lexical.idf(terms) if terms else [],
         cosines=dict(dense),
         vector=vector,
+        cross=dict(cross),
+        cross_floor=settings.cross_language_floor,
     )

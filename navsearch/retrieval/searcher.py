@@ -23,13 +23,14 @@ from navsearch.retrieval.feedback import expanded_search
 from navsearch.retrieval.fusion import Fused, rrf
 from navsearch.retrieval.long_query import lexical_terms, query_vector
 from navsearch.retrieval.query_syntax import ParsedQuery, contains, holds_phrases, parse_query, passage_matches
+from navsearch.retrieval.cross_language import CrossLanguageLeg
 from navsearch.retrieval.relevance import QueryRelevance, judge
 from navsearch.retrieval.rerank import rerank
 from navsearch.settings import RetrievalSettings
 from navsearch.store.catalog import Catalog, CatalogView
 from navsearch.store.generation import DenseIndex, Generation, LexicalIndex
 from navsearch.store.records import StoredChunk
-from navsearch.terms import analyze, cjk_share, query_terms
+from navsearch.terms import analyze, query_terms, script_of_query
 from navsearch.types import MODES, Chunk, DocumentMeta, Filters, Grouping, Hit, Mode, Passage
 
 CITED_SCORE = 1.0  # a cited unit's score: above any fused score (at most sum of weights / (rrf_k + 1))
@@ -57,7 +58,13 @@ class Searcher:
     """Searches one catalog with one loaded index generation."""
 
     def __init__(
-        self, catalog: Catalog, generation: Generation, embedder: Embedder, settings: RetrievalSettings
+        self,
+        catalog: Catalog,
+        generation: Generation,
+        embedder: Embedder,
+        settings: RetrievalSettings,
+        cross: CrossLanguageLeg | None = None,
+        cross_note: str | None = None,
     ) -> None:
         # Every read is bound to the generation: its hits, quotes and documents agree even
         # while an ingest changes the catalog (store/schema.py).
@@ -69,6 +76,8 @@ class Searcher:
         self.settings = settings
         self.resolver = CitationResolver(self.catalog)
         self._type_rows: dict[str, np.ndarray] | None = None  # chunk rowids per document type, when weighed apart
+        self.cross = cross  # the cross-language leg (retrieval/cross_language.py); None: not built
+        self.cross_note = cross_note  # why it is missing, when it should be there
 
     def _depth(self, k: int, filtered: bool) -> int:
         depth = max(self.settings.min_candidates, k * self.settings.overfetch)
@@ -76,9 +85,10 @@ class Searcher:
 
     def scored_rankings(
         self, query: str, filters: Filters, depth: int, without: np.ndarray | None = None
-    ) -> tuple[list[tuple[int, float]], list[tuple[int, float]], np.ndarray]:
-        """(rowid, score) lists of both retrievers, best first, leaving out the chunk rowids
-        ``without``. The dense one is computed whatever the mode: relevance is judged by it."""
+    ) -> tuple[list[tuple[int, float]], list[tuple[int, float]], np.ndarray, list[tuple[int, float]]]:
+        """(rowid, score) lists of the dense, lexical and cross-language retrievers, best
+        first, leaving out the chunk rowids ``without``, and the query's vector. The dense
+        one is computed whatever the mode: relevance is judged by it."""
         allowed = None if filters.is_empty() else self.catalog.allowed_ids(filters)
         if without is not None and len(without):
             allowed = np.setdiff1d(self.catalog.allowed_ids(filters) if allowed is None else allowed, without)
@@ -86,17 +96,26 @@ class Searcher:
         dense = self.index.search(vector, depth, allowed, self.settings.nprobe)
         terms = lexical_terms(query, self.lexical, self.settings.max_query_terms)
         lexical = expanded_search(self.lexical, terms, depth, allowed, self._texts, self.settings)
-        return dense, lexical, vector
+        cross: list[tuple[int, float]] = []
+        if self.cross is not None:
+            cross = self.cross.rank(query, allowed, depth)
+            if script_of_query(query) == "latin":
+                # The main encoder reads English only: its cosine of an English query and a
+                # Chinese passage is noise that would rank the passages the leg found anew.
+                dense = [(r, c) for r, c in dense if r not in self.cross.foreign(query)]
+        return dense, lexical, vector, cross
 
     def _texts(self, rowids: list[int]) -> dict[int, str]:
         """The text each chunk is indexed (and embedded) as."""
         return {r: s.chunk.embed_text for r, s in self.catalog.chunks_by_rowid(rowids).items()}
 
     def rankings(self, query: str, filters: Filters, depth: int, mode: Mode) -> dict[str, list[int]]:
-        dense, lexical, _ = self.scored_rankings(query, filters, depth)
+        dense, lexical, _, cross = self.scored_rankings(query, filters, depth)
         out: dict[str, list[int]] = {}
         if mode in ("hybrid", "dense"):
             out["dense"] = [i for i, _ in dense]
+            if cross:
+                out["cross_language"] = [i for i, _ in cross]
         if mode in ("hybrid", "lexical"):
             out["lexical"] = [i for i, _ in lexical]
         return out
@@ -182,6 +201,8 @@ class Searcher:
         relevant = bool(pinned) or (best is not None and best >= rel.floor)
         if not relevant:
             notes.append(self._nothing_note(rel, best, filters))
+        if self.cross_note:
+            notes.append(self.cross_note)
         return SearchResult(
             hits=hits,
             candidates=candidates,
@@ -198,17 +219,22 @@ class Searcher:
     def _fused(
         self, query: str, filters: Filters, depth: int, mode: Mode, without: np.ndarray | None = None
     ) -> tuple[list[Fused], QueryRelevance, dict[str, int]]:
-        dense, lexical, vector = self.scored_rankings(query, filters, depth, without)
+        dense, lexical, vector, cross = self.scored_rankings(query, filters, depth, without)
         rankings: dict[str, list[int]] = {}
         if mode in ("hybrid", "dense"):
             rankings["dense"] = [i for i, _ in dense]
+            if cross:  # a semantic ranking too: with the dense one in both modes
+                rankings["cross_language"] = [i for i, _ in cross]
         if mode in ("hybrid", "lexical"):
             rankings["lexical"] = [i for i, _ in lexical]
         dense_weight = self.settings.dense_weight
-        if cjk_share(query) > 0.5:
+        if script_of_query(query) == "cjk":
             dense_weight = self.settings.cjk_dense_weight
         by_type = {"dense": self._weights_by_type(rankings["dense"])} if "dense" in rankings and dense_weight else None
-        weights = {"dense": dense_weight, "lexical": self.settings.lexical_weight}
+        weights = {
+            "dense": dense_weight, "lexical": self.settings.lexical_weight,
+            "cross_language": self.settings.cross_language_weight,
+        }
         fused = rrf(rankings, k=self.settings.rrf_k, weights=weights, key_weights=by_type)
         fused = [f for f in fused if f.score > 0]  # candidates only a zero-weight retriever found
         if self.settings.rerank == "proximity" and fused:
@@ -216,7 +242,8 @@ class Searcher:
             idf = dict(zip(terms, self.lexical.idf(terms)))
             texts = self._texts([f.key for f in fused[: self.settings.rerank_depth]])
             fused = rerank(fused, texts, idf, depth=self.settings.rerank_depth, rrf_k=self.settings.rrf_k, weight=self.settings.lexical_weight)
-        return fused, judge(query, self.lexical, dense, self.settings, vector), {n: len(r) for n, r in rankings.items()}
+        rel = judge(query, self.lexical, dense, self.settings, vector, cross if "cross_language" in rankings else ())
+        return fused, rel, {n: len(r) for n, r in rankings.items()}
 
     def _weights_by_type(self, rowids: list[int]) -> dict[int, float]:
         """Dense weight of each candidate by its document's type (settings.dense_weight_by_type)."""
@@ -412,7 +439,7 @@ class Searcher:
             f"({rel.measure}), below the relevance floor {rel.floor:.2f}; the results are the nearest, "
             "marked weak"
         )
-        if rel.cjk:
+        if rel.cjk and self.cross is None:
             langs = [m.language or "en" for m in self.resolver.docs.values()]
             other = sum(1 for lang in langs if not lang.startswith(("zh", "ja")))
             if other:

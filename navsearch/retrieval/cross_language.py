@@ -1,0 +1,61 @@
+"""The cross-language leg of a search: a question in one language, passages in another.
+
+The main encoder (all-MiniLM-L6-v2) reads English only and BM25 matches words, so an
+English question on the Chinese Patent Law, or a Chinese one on US patents, finds nothing
+in either leg. The cross-language index (store/crosslang.py) holds every chunk embedded
+by a multilingual encoder (multilingual-e5-small); this leg searches it:
+- a query written in Latin script, among the passages of documents in a CJK language
+  (an English-only corpus has none: no e5 encoding, no cost);
+- a query mostly in CJK characters, among all passages (the main dense leg has no weight
+  for such queries: it cannot read them).
+Its ranking is fused with the others by RRF at ``retrieval.cross_language_weight``.
+
+e5 puts unrelated texts close together (cosine 0.74-0.80 on this corpus), so without a
+floor the nearest Chinese articles would join every English search: passages under
+``retrieval.cross_language_floor`` are left out of the ranking, and a passage's e5 cosine
+counts for its relevance only shifted by the difference of the floors (relevance.py).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from navsearch.embedding.base import Embedder
+from navsearch.retrieval.long_query import query_vector
+from navsearch.settings import RetrievalSettings
+from navsearch.store.crosslang import CrossLanguageIndex
+from navsearch.terms import script_of_query
+
+
+class CrossLanguageLeg:
+    """The cross-language ranking of one loaded generation."""
+
+    def __init__(self, index: CrossLanguageIndex, embedder: Embedder, settings: RetrievalSettings) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.settings = settings
+        self._foreign: dict[str, set[int]] = {}
+
+    def candidates(self, query: str, allowed: np.ndarray | None) -> np.ndarray:
+        """Chunk rowids this query's cross-language ranking is taken among."""
+        if script_of_query(query) == "cjk":
+            rows = np.union1d(self.index.rowids("cjk"), self.index.rowids("latin"))
+        else:
+            rows = self.index.rowids("cjk")
+        return rows if allowed is None else np.intersect1d(rows, allowed, assume_unique=True)
+
+    def foreign(self, query: str) -> set[int]:
+        """Rowids of the passages in another script than the query's."""
+        other = "latin" if script_of_query(query) == "cjk" else "cjk"
+        if other not in self._foreign:
+            self._foreign[other] = set(self.index.rowids(other).tolist())
+        return self._foreign[other]
+
+    def rank(self, query: str, allowed: np.ndarray | None, depth: int) -> list[tuple[int, float]]:
+        """(chunk rowid, e5 cosine) at or above the floor, best first."""
+        rows = self.candidates(query, allowed)
+        if len(rows) == 0:
+            return []  # nothing in another script: the query is not even encoded
+        vector = query_vector(query, self.embedder, self.settings)
+        found = self.index.search(vector, depth, rows)
+        return [(r, c) for r, c in found if c >= self.settings.cross_language_floor]
