@@ -27,13 +27,8 @@ from navsearch.retrieval.searcher import Searcher, SearchResult
 from navsearch.settings import Settings
 from navsearch.store.catalog import Catalog
 from navsearch.store.records import Failure, StoredDocument
-from navsearch.store.generation import (
-    KEEP_GENERATIONS,
-    FileGenerationStore,
-    IndexStore,
-    Manifest,
-    sweep_temp_files,
-)
+from navsearch.store.generation import KEEP_GENERATIONS, FileGenerationStore, sweep_temp_files
+from navsearch.store.protocol import IndexStore, Manifest, Store
 from navsearch.service_results import Deletion, IndexInfo, RepairReport, Shown
 from navsearch.types import MODES, DateField, DocumentMeta, Filters, Grouping, Mode
 
@@ -75,7 +70,13 @@ class NavSearch:
         return self._embedder
 
     @cached_property
-    def catalog(self) -> Catalog:
+    def catalog(self) -> Store:
+        """The configured store (settings.store.backend): the SQLite catalog in the index
+        folder, or a PostgreSQL database that several servers share."""
+        if self.settings.store.backend == "postgres":
+            from navsearch.store.postgres import PgStore  # an optional extra: imported only when used
+
+            return PgStore.open(self.settings.store)
         return Catalog(self.settings.index_dir / "catalog.sqlite")
 
     @property
@@ -84,6 +85,12 @@ class NavSearch:
 
     def index_store(self) -> IndexStore:
         """Where the catalog's index generations are published and loaded from."""
+        if self.settings.store.backend == "postgres":
+            from navsearch.store.postgres import PgIndexStore, PgStore
+
+            assert isinstance(self.catalog, PgStore)
+            return PgIndexStore(self.catalog)
+        assert isinstance(self.catalog, Catalog)
         return FileGenerationStore(self.vector_dir, self.catalog, self.settings.retrieval.ann_threshold)
 
     def chunker(self) -> Chunker:

@@ -26,8 +26,7 @@ from navsearch.retrieval.query_syntax import ParsedQuery, contains, holds_phrase
 from navsearch.retrieval.relevance import QueryRelevance, judge
 from navsearch.retrieval.rerank import rerank
 from navsearch.settings import RetrievalSettings
-from navsearch.store.catalog import Catalog, CatalogView
-from navsearch.store.generation import DenseIndex, Generation, LexicalIndex
+from navsearch.store.protocol import DenseIndex, Generation, LexicalIndex, Store, StoreReader
 from navsearch.store.records import StoredChunk
 from navsearch.terms import analyze, cjk_share, query_terms
 from navsearch.types import MODES, Chunk, DocumentMeta, Filters, Grouping, Hit, Mode, Passage
@@ -57,11 +56,11 @@ class Searcher:
     """Searches one catalog with one loaded index generation."""
 
     def __init__(
-        self, catalog: Catalog, generation: Generation, embedder: Embedder, settings: RetrievalSettings
+        self, catalog: Store, generation: Generation, embedder: Embedder, settings: RetrievalSettings
     ) -> None:
         # Every read is bound to the generation: its hits, quotes and documents agree even
         # while an ingest changes the catalog (store/schema.py).
-        self.catalog: CatalogView = catalog.view(generation.manifest.generation)
+        self.catalog: StoreReader = catalog.view(generation.manifest.generation)
         self.generation = generation
         self.index: DenseIndex = generation.dense
         self.lexical: LexicalIndex = generation.lexical

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,6 +37,9 @@ from navsearch.store.records import (
     row_to_chunk,
 )
 from navsearch.types import Chunk, Document, DocumentMeta, Filters, embedded_text
+
+if TYPE_CHECKING:
+    from navsearch.store.ledger import IngestLedger
 
 IN_BATCH = 500  # ids per "IN (...)" query: well under SQLite's bound-parameter limit
 # Chunk columns qualified for queries that join documents (both tables have doc_id, text).
@@ -163,6 +166,12 @@ class Catalog:
     def view(self, generation: int) -> CatalogView:
         """The catalog as index generation ``generation`` was built from it."""
         return CatalogView(self, generation)
+
+    def ledger(self) -> IngestLedger:
+        """The roots and pending vectors of ingestion (store/ledger.py), in this file."""
+        from navsearch.store.ledger import IngestLedger
+
+        return IngestLedger(self)
 
     # --- meta and generations -------------------------------------------------------------
     @staticmethod
