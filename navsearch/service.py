@@ -224,7 +224,9 @@ class NavSearch:
                 generation = store.load(self.embedder.model_id, self.embedder.dimension)
                 current = Searcher(self.catalog, generation, self.embedder, self.settings.retrieval)
                 self._searcher = current
-                self._loaded_for = wanted
+                # A read replica may still be replaying the newest generation and serve the
+                # one before: then the next search looks again. A damaged one is not retried.
+                self._loaded_for = wanted if generation.degraded else generation.manifest.generation
             return current
 
     # --- the settings' limits: every interface comes through here, so each is checked
