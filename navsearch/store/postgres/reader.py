@@ -15,6 +15,7 @@ from psycopg_pool import ConnectionPool
 
 from navsearch.errors import NotFound
 from navsearch.store.catalog import CHUNK_COLUMNS_C, visible
+from navsearch.store.postgres.pools import as_array
 from navsearch.store.records import (
     CHUNK_COLUMNS, DATE_COLUMNS, DOC_COLUMNS, StoredChunk, StoredDocument, doc_meta, filter_sql, row_to_chunk,
 )
@@ -75,7 +76,7 @@ class PgReader:
             f"WHERE d.doc_id=%s AND {visible(self.generation)} ORDER BY c.ordinal",
             [doc_id],
         )
-        vecs = np.array([np.asarray(r["embedding"], np.float32) for r in rows], dtype=np.float32).reshape(len(rows), dimension)
+        vecs = np.array([as_array(r["embedding"]) for r in rows], dtype=np.float32).reshape(len(rows), dimension)
         return [row_to_chunk(r).chunk for r in rows], vecs
 
     def text_lengths(self, doc_ids: Iterable[str]) -> dict[str, int]:
@@ -130,4 +131,4 @@ class PgReader:
 
     def vectors_by_rowid(self, rowids: list[int], dimension: int) -> dict[int, np.ndarray]:
         rows = self._tuples("SELECT id, embedding FROM chunks WHERE id = ANY(%s)", [[int(i) for i in rowids]])
-        return {r[0]: np.asarray(r[1], dtype=np.float32)[:dimension] for r in rows}
+        return {r[0]: as_array(r[1])[:dimension] for r in rows}

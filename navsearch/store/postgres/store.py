@@ -24,7 +24,7 @@ from navsearch.settings import StoreSettings
 from navsearch.store.catalog import visible
 from navsearch.store.postgres.ledger import PgLedger
 from navsearch.store.postgres.migrate import migrate
-from navsearch.store.postgres.pools import Pools, where
+from navsearch.store.postgres.pools import Pools, as_array, where
 from navsearch.store.postgres.reader import PgReader, document_at
 from navsearch.store.records import DOC_COLUMNS, DocumentState, Failure, FileRecord, StoredDocument
 from navsearch.terms import analyze
@@ -253,7 +253,7 @@ class PgStore:
             return {}
         with self.pools.primary.connection() as con:
             rows = con.execute("SELECT chunk_id, embedding FROM chunks WHERE chunk_id = ANY(%s)", (ids,)).fetchall()
-        return {r[0]: np.asarray(r[1], dtype=np.float32).tobytes() for r in rows}
+        return {r[0]: as_array(r[1]).tobytes() for r in rows}
 
     def counts(self) -> dict[str, int]:
         out = {"documents": 0, "chunks": 0}
