@@ -109,8 +109,8 @@ class PgLexical:
         if missing:
             with self.pool.connection() as con:
                 rows = con.execute(
-                    f"SELECT p.term, count(*) FROM postings p JOIN chunks c ON c.id = p.chunk "
-                    f"WHERE p.term = ANY(%s) AND {visible(self.generation, 'c')} GROUP BY p.term",
+                    f"SELECT p.term, count(*) FROM postings p WHERE p.term = ANY(%s) AND {visible(self.generation, 'p')} "
+                    "GROUP BY p.term",
                     (missing,),
                 ).fetchall()
             found = dict(rows)
@@ -132,11 +132,11 @@ class PgLexical:
         if not unique or k <= 0 or (allowed is not None and len(allowed) == 0):
             return []
         weights = [b * i for b, i in zip((boost.get(t, 1.0) for t in unique), self.idf(unique))]
-        where = visible(self.generation, "c") + (" AND c.id = ANY(%(allowed)s)" if allowed is not None else "")
+        where = visible(self.generation, "p") + (" AND p.chunk = ANY(%(allowed)s)" if allowed is not None else "")
         sql = (
             "WITH q(term, weight) AS (SELECT * FROM unnest(%(terms)s::text[], %(weights)s::float8[])) "
-            f"SELECT p.chunk, sum(q.weight * p.tf * {K1 + 1} / (p.tf + {K1} * (1 - {B} + {B} * c.terms / %(avgdl)s))) AS score "
-            "FROM q JOIN postings p ON p.term = q.term JOIN chunks c ON c.id = p.chunk "
+            f"SELECT p.chunk, sum(q.weight * p.tf * {K1 + 1} / (p.tf + {K1} * (1 - {B} + {B} * p.dl / %(avgdl)s))) AS score "
+            "FROM q JOIN postings p ON p.term = q.term "
             f"WHERE {where} GROUP BY p.chunk ORDER BY score DESC, p.chunk LIMIT %(k)s"
         )
         args: dict[str, Any] = {"terms": unique, "weights": weights, "avgdl": self.avgdl, "k": k}
@@ -180,6 +180,7 @@ class PgIndexStore:
                 "INSERT INTO generations VALUES(%s, %s) ON CONFLICT (number) DO UPDATE SET manifest=EXCLUDED.manifest",
                 (number, json.dumps(asdict(manifest))),
             )
+        self.store.analyze()  # fresh statistics: the planner then reads postings by term, chunks by HNSW
         purged = self.store.purge(before=number - KEEP_GENERATIONS + 1)
         if purged:
             log.info("%d document version(s) no kept generation shows were removed from the store", purged)

@@ -48,13 +48,14 @@ class PgReader:
         self.pool = pool
         self.generation = generation
 
-    def _rows(self, sql: str, args: Iterable[Any] = ()) -> list[dict[str, Any]]:
+    def _rows(self, sql: str, args: Iterable[Any] = (), binary: bool = False) -> list[dict[str, Any]]:
         with self.pool.connection() as con:
-            return con.cursor(row_factory=dict_row).execute(sql, list(args)).fetchall()
+            return con.cursor(row_factory=dict_row).execute(sql, list(args), binary=binary).fetchall()
 
-    def _tuples(self, sql: str, args: Iterable[Any] = ()) -> list[tuple[Any, ...]]:
+    def _tuples(self, sql: str, args: Iterable[Any] = (), binary: bool = False) -> list[tuple[Any, ...]]:
+        # binary: vectors come back as float32 bytes, not text to parse
         with self.pool.connection() as con:
-            return con.execute(sql, list(args)).fetchall()
+            return con.execute(sql, list(args), binary=binary).fetchall()
 
     def allowed_ids(self, filters: Filters) -> np.ndarray:
         where, args = pg_filter(filters)
@@ -75,6 +76,7 @@ class PgReader:
             f"SELECT {CHUNK_COLUMNS_C}, c.embedding FROM chunks c JOIN documents d ON d.doc_row = c.doc_row "
             f"WHERE d.doc_id=%s AND {visible(self.generation)} ORDER BY c.ordinal",
             [doc_id],
+            binary=True,
         )
         vecs = np.array([as_array(r["embedding"]) for r in rows], dtype=np.float32).reshape(len(rows), dimension)
         return [row_to_chunk(r).chunk for r in rows], vecs
@@ -130,5 +132,5 @@ class PgReader:
         return out[0], out[1], out[2]
 
     def vectors_by_rowid(self, rowids: list[int], dimension: int) -> dict[int, np.ndarray]:
-        rows = self._tuples("SELECT id, embedding FROM chunks WHERE id = ANY(%s)", [[int(i) for i in rowids]])
+        rows = self._tuples("SELECT id, embedding FROM chunks WHERE id = ANY(%s)", [[int(i) for i in rowids]], binary=True)
         return {r[0]: as_array(r[1])[:dimension] for r in rows}

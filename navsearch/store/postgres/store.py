@@ -13,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -126,15 +127,18 @@ class PgStore:
         return row[0] if row else None
 
     def _record_model(self, con: psycopg.Connection, model_id: str, dimension: int) -> None:
-        s = self.settings
         con.execute(f"ALTER TABLE chunks ALTER COLUMN embedding TYPE vector({int(dimension)})")
-        # Inner product on normalised vectors is cosine similarity, and cheaper to compute.
-        con.execute(
-            f"CREATE INDEX chunks_embedding ON chunks USING hnsw (embedding vector_ip_ops) "
-            f"WITH (m = {int(s.hnsw_m)}, ef_construction = {int(s.hnsw_ef_construction)})"
-        )
+        self._create_dense_index(con)
         con.execute(
             "INSERT INTO meta VALUES ('model_id', %s), ('dimension', %s)", (model_id, str(dimension))
+        )
+
+    def _create_dense_index(self, con: psycopg.Connection) -> None:
+        s = self.settings
+        # Inner product on normalised vectors is cosine similarity, and cheaper to compute.
+        con.execute(
+            f"CREATE INDEX IF NOT EXISTS chunks_embedding ON chunks USING hnsw (embedding vector_ip_ops) "
+            f"WITH (m = {int(s.hnsw_m)}, ef_construction = {int(s.hnsw_ef_construction)})"
         )
 
     # --- files --------------------------------------------------------------------------
@@ -155,8 +159,7 @@ class PgStore:
         removed: Iterable[str] = (),
     ) -> None:
         with self.pools.write() as con:
-            for doc, chunks in changed:
-                self._put_document(con, doc, record.settings, chunks, vectors)
+            self._put_documents(con, changed, record.settings, vectors)
             for doc_id in removed:
                 self._retire_document(con, doc_id)
             con.execute(
@@ -170,8 +173,7 @@ class PgStore:
         self, items: Sequence[tuple[Document, Sequence[Chunk]]], chunker: str, vectors: Mapping[str, bytes]
     ) -> None:
         with self.pools.write() as con:
-            for doc, chunks in items:
-                self._put_document(con, doc, chunker, chunks, vectors)
+            self._put_documents(con, items, chunker, vectors)
 
     def remove_files(self, paths: Iterable[str]) -> int:
         removed = 0
@@ -219,25 +221,37 @@ class PgStore:
         else:
             con.execute("UPDATE documents SET retired=%s WHERE doc_row=%s", (open_generation - 1, doc_row))
             con.execute("UPDATE chunks SET retired=%s WHERE doc_row=%s", (open_generation - 1, doc_row))
+            con.execute(
+                "UPDATE postings SET retired=%s WHERE chunk IN (SELECT id FROM chunks WHERE doc_row=%s)",
+                (open_generation - 1, doc_row),
+            )
         return 1
 
-    def _put_document(
-        self, con: psycopg.Connection, doc: Document, chunker: str, chunks: Sequence[Chunk], vectors: Mapping[str, bytes]
+    def _put_documents(
+        self,
+        con: psycopg.Connection,
+        items: Sequence[tuple[Document, Sequence[Chunk]]],
+        chunker: str,
+        vectors: Mapping[str, bytes],
     ) -> None:
-        self._retire_document(con, doc.doc_id)
+        """New versions of documents, then all their chunks in one COPY."""
         born = self._open_generation(con)
-        row = con.execute(
-            f"INSERT INTO documents({DOC_COLUMNS}, text, born) VALUES({','.join(['%s'] * 21)}) RETURNING doc_row",
-            (
-                doc.doc_id, doc.doc_type, doc.title, doc.number, doc.source, doc.content_hash(), chunker,
-                _iso(doc.publication_date), _iso(doc.application_date), _iso(doc.priority_date),
-                doc.jurisdiction, doc.language, " " + " ".join(doc.ipc) + " ", json.dumps(doc.cpc),
-                doc.issuer, doc.assignee, json.dumps(doc.family), json.dumps(doc.cited),
-                json.dumps(doc.notes, ensure_ascii=False), doc.text, born,
-            ),
-        ).fetchone()
-        assert row is not None
-        write_chunks(con, row[0], born, chunks, vectors)
+        rows = []
+        for doc, chunks in items:
+            self._retire_document(con, doc.doc_id)
+            row = con.execute(
+                f"INSERT INTO documents({DOC_COLUMNS}, text, born) VALUES({','.join(['%s'] * 21)}) RETURNING doc_row",
+                (
+                    doc.doc_id, doc.doc_type, doc.title, doc.number, doc.source, doc.content_hash(), chunker,
+                    _iso(doc.publication_date), _iso(doc.application_date), _iso(doc.priority_date),
+                    doc.jurisdiction, doc.language, " " + " ".join(doc.ipc) + " ", json.dumps(doc.cpc),
+                    doc.issuer, doc.assignee, json.dumps(doc.family), json.dumps(doc.cited),
+                    json.dumps(doc.notes, ensure_ascii=False), doc.text, born,
+                ),
+            ).fetchone()
+            assert row is not None
+            rows.extend((row[0], c) for c in chunks)
+        write_chunks(con, born, rows, vectors)
 
     # --- reading ------------------------------------------------------------------------
     def document_state(self, doc_id: str) -> DocumentState | None:
@@ -252,7 +266,9 @@ class PgStore:
         if not ids:
             return {}
         with self.pools.primary.connection() as con:
-            rows = con.execute("SELECT chunk_id, embedding FROM chunks WHERE chunk_id = ANY(%s)", (ids,)).fetchall()
+            rows = con.execute(
+                "SELECT chunk_id, embedding FROM chunks WHERE chunk_id = ANY(%s)", (ids,), binary=True
+            ).fetchall()
         return {r[0]: as_array(r[1]).tobytes() for r in rows}
 
     def counts(self) -> dict[str, int]:
@@ -283,6 +299,23 @@ class PgStore:
         with self.pools.primary.connection() as con:
             return document_at(con, doc_id, at)
 
+    @contextmanager
+    def bulk_load(self) -> Iterator[None]:
+        """Writes inside go without the HNSW index, built once at the end: pgvector builds
+        an index much faster than it inserts row by row (a bulk load, not a server's ingest)."""
+        with self.pools.write() as con:
+            con.execute("DROP INDEX IF EXISTS chunks_embedding")
+        try:
+            yield
+        finally:
+            with self.pools.write() as con:
+                self._create_dense_index(con)
+
+    def analyze(self) -> None:
+        """Refresh the planner's statistics of the tables a search reads."""
+        with self.pools.primary.connection() as con:
+            con.execute("ANALYZE documents, chunks, postings")
+
     def chunk_count(self, at: int) -> int:
         """Chunks generation ``at`` shows."""
         with self.pools.primary.connection() as con:
@@ -291,24 +324,23 @@ class PgStore:
 
 
 def write_chunks(
-    con: psycopg.Connection, doc_row: int, born: int, chunks: Sequence[Chunk], vectors: Mapping[str, bytes]
+    con: psycopg.Connection, born: int, chunks: Sequence[tuple[int, Chunk]], vectors: Mapping[str, bytes]
 ) -> None:
-    """A document's chunks with their vectors and BM25 postings, by COPY (ids taken from
-    the sequence first, so postings can name them)."""
+    """Chunks (with their document's row) with their vectors and BM25 postings, by COPY
+    (ids taken from the sequence first, so postings can name them)."""
     if not chunks:
         return
     ids = [r[0] for r in con.execute("SELECT nextval('chunks_id_seq') FROM generate_series(1, %s)", (len(chunks),))]
+    postings = []
     with con.cursor().copy(f"COPY chunks({CHUNK_INSERT}) FROM STDIN") as copy:
-        postings = []
-        for rowid, c in zip(ids, chunks):
+        for rowid, (doc_row, c) in zip(ids, chunks):
             terms = analyze(embedded_text(c.context, c.text))
-            postings.extend((t, rowid, n) for t, n in Counter(terms).items())
+            postings.extend((t, rowid, n, len(terms), born) for t, n in Counter(terms).items())
             copy.write_row((
                 rowid, c.chunk_id, doc_row, c.doc_id, c.ordinal, c.kind, c.path, c.heading, c.context, c.text,
                 c.start, c.end, c.page, c.claim_number, c.parent_claim, c.location, born, len(terms),
                 np.frombuffer(vectors[c.chunk_id], dtype=np.float32),
             ))
-    with con.cursor().copy("COPY postings(term, chunk, tf) FROM STDIN") as copy:
+    with con.cursor().copy("COPY postings(term, chunk, tf, dl, born) FROM STDIN") as copy:
         for p in postings:
             copy.write_row(p)
-

@@ -41,11 +41,15 @@ CREATE TABLE chunks(
 CREATE INDEX chunks_doc ON chunks(doc_row, ordinal);
 CREATE INDEX chunks_chunk_id ON chunks(chunk_id);
 
--- BM25 postings: how often each analysed term occurs in each chunk.
+-- BM25 postings: how often each analysed term occurs in each chunk. The chunk's length
+-- and born/retired are repeated so that a query reads one index range per term, no join.
 CREATE TABLE postings(
     term text NOT NULL,
     chunk bigint NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
     tf integer NOT NULL,
+    dl integer NOT NULL,
+    born integer NOT NULL,
+    retired integer,
     PRIMARY KEY (term, chunk)
 );
 CREATE INDEX postings_chunk ON postings(chunk);
