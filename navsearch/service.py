@@ -27,7 +27,8 @@ from navsearch.retrieval.searcher import Searcher, SearchResult
 from navsearch.settings import Settings
 from navsearch.store.catalog import Catalog
 from navsearch.store.records import Failure, StoredDocument
-from navsearch.store.generation import KEEP_GENERATIONS, FileGenerationStore, sweep_temp_files
+from navsearch.store import backends
+from navsearch.store.generation import KEEP_GENERATIONS, sweep_temp_files
 from navsearch.store.protocol import IndexStore, Manifest, Store
 from navsearch.service_results import Deletion, IndexInfo, RepairReport, Shown
 from navsearch.types import MODES, DateField, DocumentMeta, Filters, Grouping, Mode
@@ -73,11 +74,7 @@ class NavSearch:
     def catalog(self) -> Store:
         """The configured store (settings.store.backend): the SQLite catalog in the index
         folder, or a PostgreSQL database that several servers share."""
-        if self.settings.store.backend == "postgres":
-            from navsearch.store.postgres import PgStore  # an optional extra: imported only when used
-
-            return PgStore.open(self.settings.store)
-        return Catalog(self.settings.index_dir / "catalog.sqlite")
+        return backends.open_store(self.settings)
 
     @property
     def vector_dir(self) -> Path:
@@ -85,13 +82,7 @@ class NavSearch:
 
     def index_store(self) -> IndexStore:
         """Where the catalog's index generations are published and loaded from."""
-        if self.settings.store.backend == "postgres":
-            from navsearch.store.postgres import PgIndexStore, PgStore
-
-            assert isinstance(self.catalog, PgStore)
-            return PgIndexStore(self.catalog)
-        assert isinstance(self.catalog, Catalog)
-        return FileGenerationStore(self.vector_dir, self.catalog, self.settings.retrieval.ann_threshold)
+        return backends.index_store(self.catalog, self.settings, self.vector_dir)
 
     def chunker(self) -> Chunker:
         # Never above the encoder's own limit: it would silently truncate.
@@ -438,6 +429,11 @@ class NavSearch:
         when given) into the model folder ``out`` (navsearch.tune)."""
         from navsearch.tune.run import tune_encoder
 
+        if not isinstance(self.catalog, Catalog):
+            raise InvalidInput(
+                "navsearch tune reads the embedded store's catalog; with store.backend 'postgres' run it on an "
+                "embedded index of the same corpus (NAVSEARCH_STORE__BACKEND=embedded)"
+            )
         tune = self.settings.tune
         if max_pairs is not None:
             if max_pairs < 1:
