@@ -16,8 +16,9 @@ from psycopg_pool import ConnectionPool
 from navsearch.errors import NotFound
 from navsearch.store.catalog import CHUNK_COLUMNS_C, visible
 from navsearch.store.postgres.pools import as_array
+from navsearch.store.reads import cutoff_queries
 from navsearch.store.records import (
-    CHUNK_COLUMNS, DATE_COLUMNS, DOC_COLUMNS, StoredChunk, StoredDocument, doc_meta, filter_sql, row_to_chunk,
+    CHUNK_COLUMNS, DOC_COLUMNS, StoredChunk, StoredDocument, doc_meta, filter_sql, row_to_chunk,
 )
 from navsearch.types import Chunk, DocumentMeta, Filters
 
@@ -118,18 +119,8 @@ class PgReader:
         return [(r[0], r[1], r[2]) for r in rows]
 
     def cutoff_counts(self, filters: Filters) -> tuple[int, int, int]:
-        undated = Filters(
-            doc_types=filters.doc_types, date_field=filters.date_field, ipc_prefixes=filters.ipc_prefixes,
-            jurisdictions=filters.jurisdictions, unknown_jurisdiction_ok=filters.unknown_jurisdiction_ok,
-            assignees=filters.assignees,
-        )
-        column = DATE_COLUMNS[filters.date_field]
-        out = []
-        for f, extra in ((undated, ""), (undated, f" AND d.{column} IS NULL"), (filters, "")):
-            where, args = pg_filter(f)
-            sql = f"SELECT count(*) FROM documents d WHERE {visible(self.generation)}" + (f" AND {where}" if where else "") + extra
-            out.append(self._tuples(sql, args)[0][0])
-        return out[0], out[1], out[2]
+        counts = [self._tuples(sql.replace("?", "%s"), args)[0][0] for sql, args in cutoff_queries(filters, self.generation)]
+        return counts[0], counts[1], counts[2]
 
     def vectors_by_rowid(self, rowids: list[int], dimension: int) -> dict[int, np.ndarray]:
         rows = self._tuples("SELECT id, embedding FROM chunks WHERE id = ANY(%s)", [[int(i) for i in rowids]], binary=True)
