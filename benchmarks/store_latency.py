@@ -4,11 +4,14 @@
 postings), plus the recall of HNSW's dense top-10 against exact search.
 
 Synthetic data: N chunks of 60-120 consecutive words of the bundled corpus (so terms
-have a real distribution), 20 chunks a document, random unit vectors (384 dimensions);
-queries are 3-6 words of a random chunk, embedded with the hashing encoder of the same
-dimension. The PostgreSQL server is the one the tests start (tests/pg_server.py).
+have a real distribution), 20 chunks a document, unit vectors of 384 dimensions: by
+default clustered as real embeddings are (each document near one of N/200 topics, its
+chunks near it), with ``--uniform`` uniformly random (no structure: every top-10 is a
+set of near-ties, the worst case for any ANN index). Queries are 3-6 words of a random
+chunk, with a vector near that chunk's document (uniform: the hashing encoder's). The
+PostgreSQL server is the one the tests start (tests/pg_server.py).
 
-    python benchmarks/store_latency.py --chunks 100000 --queries 300 --out benchmarks/reports/store_latency.md
+    python benchmarks/store_latency.py --chunks 20000 --queries 300 --out benchmarks/reports/store_latency.md
 """
 
 from __future__ import annotations
@@ -122,6 +125,31 @@ def postgres_bytes(dsn: str) -> dict[str, int]:
     return rel
 
 
+class QueryVectors(HashingEmbedder):
+    """The hashing encoder, but a benchmark query gets the vector drawn for it."""
+
+    def __init__(self, vectors: dict[str, np.ndarray]) -> None:
+        super().__init__(DIM)
+        self.vectors = vectors
+
+    def embed_queries(self, texts):  # type: ignore[no-untyped-def]
+        return np.stack([self.vectors[t] if t in self.vectors else super().embed_queries([t])[0] for t in texts])
+
+
+def clustered(n_chunks: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(chunk vectors, document topic vectors): a document near one of n/200 topics, its
+    chunks near the document."""
+    topics = _unit(rng.standard_normal((max(1, n_chunks // 200), DIM)))
+    n_docs = -(-n_chunks // PER_DOC)
+    docs = _unit(topics[rng.integers(0, len(topics), n_docs)] + 0.06 * rng.standard_normal((n_docs, DIM)))
+    chunks = _unit(np.repeat(docs, PER_DOC, axis=0)[:n_chunks] + 0.05 * rng.standard_normal((n_chunks, DIM)))
+    return chunks.astype(np.float32), docs
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
 def recall(emb: NavSearch, pg: NavSearch, queries: list[str], embedder: HashingEmbedder) -> float:
     """Share of exact search's dense top-10 that HNSW returns (by chunk id)."""
     found = []
@@ -140,21 +168,29 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--chunks", type=int, default=100_000)
     ap.add_argument("--queries", type=int, default=300)
+    ap.add_argument("--uniform", action="store_true", help="uniformly random vectors instead of clustered ones")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     from pg_server import PgCluster
 
     rng = np.random.default_rng(7)
     docs = documents(args.chunks, rng)
-    vectors = rng.standard_normal((args.chunks, DIM)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    queries = []
+    if args.uniform:
+        vectors = _unit(rng.standard_normal((args.chunks, DIM))).astype(np.float32)
+        doc_vectors = None
+    else:
+        vectors, doc_vectors = clustered(args.chunks, rng)
+    queries, query_vectors = [], {}
     for _ in range(args.queries):
-        _, chunks = docs[int(rng.integers(0, len(docs)))]
+        d = int(rng.integers(0, len(docs)))
+        _, chunks = docs[d]
         words = chunks[int(rng.integers(0, len(chunks)))].text.split()
         start = int(rng.integers(0, max(1, len(words) - 6)))
         queries.append(" ".join(words[start : start + int(rng.integers(3, 7))]))
-    embedder = HashingEmbedder(DIM)
+        if doc_vectors is not None:
+            near = doc_vectors[d] + 0.05 * rng.standard_normal(DIM)
+            query_vectors[queries[-1]] = (near / np.linalg.norm(near)).astype(np.float32)
+    embedder = QueryVectors(query_vectors)
     cluster = PgCluster()
     try:
         dsn = cluster.create_database("bench")
@@ -179,7 +215,8 @@ def main() -> None:
     lines = [
         f"# Store backends at {args.chunks:,} chunks",
         "",
-        f"`python benchmarks/store_latency.py --chunks {args.chunks} --queries {args.queries}`; CPU: {model}, "
+        f"`python benchmarks/store_latency.py --chunks {args.chunks} --queries {args.queries}"
+        f"{' --uniform' if args.uniform else ''}` ({'uniformly random' if args.uniform else 'clustered'} vectors); CPU: {model}, "
         f"{os.cpu_count()} cores; load average at the end: {os.getloadavg()[0]:.2f} (other work shared the machine).",
         "",
         "| store | write s (PostgreSQL: with the HNSW build) | publish s | bytes / chunk | hybrid p50 ms | hybrid p99 ms | mean ms |",

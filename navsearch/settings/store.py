@@ -41,6 +41,15 @@ class StoreSettings(BaseModel):
             "keeps HNSW's top-n equal to exact search on small corpora (tests/test_store_backends.py)."
         ),
     )
+    index_build_memory_mb: int = Field(
+        1024,
+        ge=64,
+        description=(
+            "maintenance_work_mem of a bulk load's HNSW build (pgvector builds much faster while the graph fits): "
+            "the index of 100k chunks of 384 dimensions is 205 MB, over PostgreSQL's default 64 MB, and its build "
+            "took 12 min on 2 busy cores with the default (benchmarks/reports/store_latency_100k_random.md)."
+        ),
+    )
     iterative_scan: IterativeScan = Field(
         "relaxed_order",
         description=(

@@ -128,7 +128,8 @@ class PgLexical:
         self, terms: list[str], k: int, allowed: np.ndarray | None = None, boosts: list[float] | None = None
     ) -> list[tuple[int, float]]:
         boost = dict(zip(terms, boosts)) if boosts is not None else {}
-        unique = [t for t in dict.fromkeys(terms) if self.df(t) > 0]
+        df = self._frequencies(terms)  # one query for the terms not seen yet
+        unique = [t for t in dict.fromkeys(terms) if df[t] > 0]
         if not unique or k <= 0 or (allowed is not None and len(allowed) == 0):
             return []
         weights = [b * i for b, i in zip((boost.get(t, 1.0) for t in unique), self.idf(unique))]
