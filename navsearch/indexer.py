@@ -34,11 +34,10 @@ from navsearch.ingest.registry import format_for, iter_files
 from navsearch.ingest.worker import ParseLimits, ParseWorker
 from navsearch.progress import Progress, track
 from navsearch.settings import IngestSettings
-from navsearch.store.catalog import Catalog
 from navsearch.store.crosslang import CrossLanguageStore
 from navsearch.store.records import FileRecord
-from navsearch.store.generation import IndexStore, Manifest
-from navsearch.store.ledger import IngestLedger, SourceRoot, owner, plan_roots, root_of
+from navsearch.store.ledger import SourceRoot, owner, plan_roots, root_of
+from navsearch.store.protocol import IndexStore, Ledger, Manifest, Store
 from navsearch.types import Chunk, Document
 
 log = logging.getLogger("navsearch.ingest")
@@ -169,7 +168,7 @@ class IngestPlan:
 class Indexer:
     def __init__(
         self,
-        catalog: Catalog,
+        catalog: Store,
         embedder: Embedder,
         chunker: Chunker,
         store: IndexStore,
@@ -187,9 +186,9 @@ class Indexer:
         self.chunker_key = chunker_key(embedder.model_id, chunker)
 
     @cached_property
-    def ledger(self) -> IngestLedger:
+    def ledger(self) -> Ledger:
         # Made on first use: publishing alone (a server's start) writes no table.
-        return IngestLedger(self.catalog)
+        return self.catalog.ledger()
 
     def ingest(
         self,

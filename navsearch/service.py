@@ -29,13 +29,9 @@ from navsearch.settings import EmbeddingSettings, Settings
 from navsearch.store.crosslang import CrossLanguageStore
 from navsearch.store.catalog import Catalog
 from navsearch.store.records import Failure, StoredDocument
-from navsearch.store.generation import (
-    KEEP_GENERATIONS,
-    FileGenerationStore,
-    IndexStore,
-    Manifest,
-    sweep_temp_files,
-)
+from navsearch.store import backends
+from navsearch.store.generation import KEEP_GENERATIONS, sweep_temp_files
+from navsearch.store.protocol import IndexStore, Manifest, Store
 from navsearch.service_results import Deletion, IndexInfo, RepairReport, Shown
 from navsearch.types import MODES, DateField, DocumentMeta, Filters, Grouping, Mode
 
@@ -79,16 +75,19 @@ class NavSearch:
     @cached_property
     def cross_language(self) -> CrossLanguageStore | None:
         """The cross-language index (store/crosslang.py), or None when the settings leave it
-        out or the main encoder is multilingual itself."""
+        out, the main encoder is multilingual itself, or the store is not the embedded one
+        (the PostgreSQL store does not carry it yet)."""
         e = self.settings.embedding
-        if e.cross_language == "none" or e.backend == e.cross_language:
+        if e.cross_language == "none" or e.backend == e.cross_language or not isinstance(self.catalog, Catalog):
             return None
         encoder = make_embedder(EmbeddingSettings(backend=e.cross_language, batch_size=e.batch_size, threads=e.threads))
         return CrossLanguageStore(self.settings.index_dir / "crosslang", self.catalog, encoder)
 
     @cached_property
-    def catalog(self) -> Catalog:
-        return Catalog(self.settings.index_dir / "catalog.sqlite")
+    def catalog(self) -> Store:
+        """The configured store (settings.store.backend): the SQLite catalog in the index
+        folder, or a PostgreSQL database that several servers share."""
+        return backends.open_store(self.settings)
 
     @property
     def vector_dir(self) -> Path:
@@ -96,7 +95,7 @@ class NavSearch:
 
     def index_store(self) -> IndexStore:
         """Where the catalog's index generations are published and loaded from."""
-        return FileGenerationStore(self.vector_dir, self.catalog, self.settings.retrieval.ann_threshold)
+        return backends.index_store(self.catalog, self.settings, self.vector_dir)
 
     def chunker(self) -> Chunker:
         return chunker_for(self.embedder.count_tokens, self.embedder.max_tokens, self.settings.chunking)
@@ -255,7 +254,9 @@ class NavSearch:
                         leg = CrossLanguageLeg(index, cross.embedder, self.settings.retrieval)
                 current = Searcher(self.catalog, generation, self.embedder, self.settings.retrieval, leg, note)
                 self._searcher = current
-                self._loaded_for = wanted
+                # A read replica may still be replaying the newest generation and serve the
+                # one before: then the next search looks again. A damaged one is not retried.
+                self._loaded_for = wanted if generation.degraded else generation.manifest.generation
             return current
 
     # --- the settings' limits: every interface comes through here, so each is checked
@@ -467,6 +468,11 @@ class NavSearch:
         when given) into the model folder ``out`` (navsearch.tune)."""
         from navsearch.tune.run import tune_encoder
 
+        if not isinstance(self.catalog, Catalog):
+            raise InvalidInput(
+                "navsearch tune reads the embedded store's catalog; with store.backend 'postgres' run it on an "
+                "embedded index of the same corpus (NAVSEARCH_STORE__BACKEND=embedded)"
+            )
         tune = self.settings.tune
         if max_pairs is not None:
             if max_pairs < 1:

@@ -14,6 +14,7 @@ from navsearch.settings import Settings
 
 if TYPE_CHECKING:  # the browser tests' imports stay out of the other tests' way
     from playwright.sync_api import Browser, Page
+    from pg_server import PgCluster
     from web_support import Watch
 
 DATA = Path(__file__).parent / "data"
@@ -128,6 +129,7 @@ def shots(tmp_path_factory) -> Path:
 
 @pytest.fixture()
 def watch() -> "Watch":
+    from pg_server import PgCluster
     from web_support import Watch
 
     return Watch(host="127.0.0.1")
@@ -142,3 +144,28 @@ def page(browser: "Browser", watch: "Watch") -> Iterator["Page"]:
     yield p
     p.context.close()
     watch.check()
+
+
+# --- PostgreSQL + pgvector (tests/pg_server.py): one primary a session, a database a test
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator["PgCluster"]:
+    """A real PostgreSQL 16 with pgvector on loopback. If it cannot start the tests fail
+    (never skip): `make test` installs the postgres extra that ships it."""
+    from pg_server import PgCluster
+
+    cluster = PgCluster()
+    try:
+        yield cluster
+    finally:
+        cluster.close()
+
+
+@pytest.fixture()
+def pg_dsn(pg_cluster: "PgCluster", request: pytest.FixtureRequest) -> str:
+    """A new empty database on the primary for this test; its DSN."""
+    import re
+
+    name = "t_" + re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[:40] + f"_{id(request) % 100000}"
+    return pg_cluster.create_database(name)

@@ -19,7 +19,7 @@ from navsearch.priorart.elements import split_elements
 from navsearch.retrieval.families import family_groups
 from navsearch.retrieval.searcher import Searcher
 from navsearch.settings import PriorArtSettings
-from navsearch.store.catalog import CatalogView
+from navsearch.store.protocol import StoreReader
 from navsearch.types import DateField, DocumentMeta, Filters, Hit, Passage
 
 
@@ -100,7 +100,7 @@ def _families(hits: list[Hit], metas: dict[str, DocumentMeta]) -> list[list[Hit]
 
 
 class Workbench:
-    def __init__(self, searcher: Searcher, catalog: CatalogView, embedder: Embedder, settings: PriorArtSettings) -> None:
+    def __init__(self, searcher: Searcher, catalog: StoreReader, embedder: Embedder, settings: PriorArtSettings) -> None:
         self.searcher = searcher
         self.catalog = catalog
         self.embedder = embedder

@@ -27,8 +27,7 @@ from navsearch.retrieval.cross_language import CrossLanguageLeg
 from navsearch.retrieval.relevance import QueryRelevance, judge
 from navsearch.retrieval.rerank import rerank
 from navsearch.settings import RetrievalSettings
-from navsearch.store.catalog import Catalog, CatalogView
-from navsearch.store.generation import DenseIndex, Generation, LexicalIndex
+from navsearch.store.protocol import DenseIndex, Generation, LexicalIndex, Store, StoreReader
 from navsearch.store.records import StoredChunk
 from navsearch.terms import analyze, query_terms, script_of_query
 from navsearch.types import MODES, Chunk, DocumentMeta, Filters, Grouping, Hit, Mode, Passage
@@ -59,7 +58,7 @@ class Searcher:
 
     def __init__(
         self,
-        catalog: Catalog,
+        catalog: Store,
         generation: Generation,
         embedder: Embedder,
         settings: RetrievalSettings,
@@ -68,7 +67,7 @@ class Searcher:
     ) -> None:
         # Every read is bound to the generation: its hits, quotes and documents agree even
         # while an ingest changes the catalog (store/schema.py).
-        self.catalog: CatalogView = catalog.view(generation.manifest.generation)
+        self.catalog: StoreReader = catalog.view(generation.manifest.generation)
         self.generation = generation
         self.index: DenseIndex = generation.dense
         self.lexical: LexicalIndex = generation.lexical

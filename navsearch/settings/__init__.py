@@ -17,11 +17,12 @@ from navsearch.settings.cluster import ClusterSettings
 from navsearch.settings.encoder import DEFAULT_MODEL, PROJECT_ROOT, ChunkingSettings, EmbeddingSettings, TuneSettings
 from navsearch.settings.ingest import IngestSettings
 from navsearch.settings.search import AnswerSettings, PriorArtSettings, RetrievalSettings
+from navsearch.settings.store import StoreSettings
 
 __all__ = [
     "DEFAULT_MODEL", "MIN_KEY_CHARS", "PROJECT_ROOT", "SCOPES", "AnswerSettings", "ApiKey", "ApiSettings",
     "ChunkingSettings", "ClusterSettings", "EmbeddingSettings", "IngestSettings", "PriorArtSettings", "RetrievalSettings",
-    "Scope", "Settings", "TuneSettings",
+    "Scope", "Settings", "StoreSettings", "TuneSettings",
 ]
 
 
@@ -50,3 +51,4 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(default_factory=AnswerSettings)
     tune: TuneSettings = Field(default_factory=TuneSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)

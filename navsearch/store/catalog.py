@@ -15,15 +15,15 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import date
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from navsearch.errors import CatalogDamaged, IndexMismatch, NotFound
 from navsearch.store import reads, schema
+from navsearch.store.file_writes import FileWrites, document_row
 from navsearch.store.records import (
     CHUNK_COLUMNS,
     DOC_COLUMNS,
@@ -38,13 +38,12 @@ from navsearch.store.records import (
 )
 from navsearch.types import Chunk, Document, DocumentMeta, Filters, embedded_text
 
+if TYPE_CHECKING:
+    from navsearch.store.ledger import IngestLedger
+
 IN_BATCH = 500  # ids per "IN (...)" query: well under SQLite's bound-parameter limit
 # Chunk columns qualified for queries that join documents (both tables have doc_id, text).
 CHUNK_COLUMNS_C = ", ".join(f"c.{c.strip()}" for c in CHUNK_COLUMNS.split(","))
-
-
-def _iso(d: date | None) -> str | None:
-    return d.isoformat() if d else None
 
 
 def visible(at: int | None, alias: str = "d") -> str:
@@ -55,7 +54,7 @@ def visible(at: int | None, alias: str = "d") -> str:
     return f"{alias}.born <= {g} AND ({alias}.retired IS NULL OR {alias}.retired >= {g})"
 
 
-class Catalog:
+class Catalog(FileWrites):
     """Documents, chunks with their vectors, files and failures in one SQLite file (WAL; a
     connection per thread). The source of truth: index generations are derived from it.
 
@@ -164,6 +163,12 @@ class Catalog:
         """The catalog as index generation ``generation`` was built from it."""
         return CatalogView(self, generation)
 
+    def ledger(self) -> IngestLedger:
+        """The roots and pending vectors of ingestion (store/ledger.py), in this file."""
+        from navsearch.store.ledger import IngestLedger
+
+        return IngestLedger(self)
+
     # --- meta and generations -------------------------------------------------------------
     @staticmethod
     def _meta(con: sqlite3.Connection, key: str) -> str | None:
@@ -221,58 +226,6 @@ class Catalog:
     def files(self) -> dict[str, list[str]]:
         return {r[0]: json.loads(r[1]) for r in self.con.execute("SELECT path, doc_ids FROM files")}
 
-    def commit_file(
-        self,
-        record: FileRecord,
-        changed: Sequence[tuple[Document, Sequence[Chunk]]],
-        vectors: Mapping[str, bytes],
-        removed: Iterable[str] = (),
-    ) -> None:
-        """One file's ingest in one transaction: its changed documents replaced with their
-        chunks (``vectors`` maps every chunk id to its vector), the documents it no longer
-        holds removed, and its record written (which clears any earlier failure)."""
-        with self._transaction() as con:
-            for doc, chunks in changed:
-                self._put_document(con, doc, record.settings, chunks, vectors)
-            for doc_id in removed:
-                self._retire_document(con, doc_id)
-            con.execute(
-                "INSERT OR REPLACE INTO files VALUES(?, ?, ?, ?)",
-                (record.path, record.sha256, json.dumps(list(record.doc_ids)), record.settings),
-            )
-            con.execute("DELETE FROM failures WHERE path=?", (record.path,))
-
-    def put_documents(
-        self, items: Sequence[tuple[Document, Sequence[Chunk]]], chunker: str, vectors: Mapping[str, bytes]
-    ) -> None:
-        """Store documents with their chunks in one transaction, outside any file record."""
-        with self._transaction() as con:
-            for doc, chunks in items:
-                self._put_document(con, doc, chunker, chunks, vectors)
-
-    def remove_files(self, paths: Iterable[str]) -> int:
-        """Forget files and remove their documents, in one transaction; the documents removed."""
-        removed = 0
-        with self._transaction() as con:
-            for path in paths:
-                row = con.execute("SELECT doc_ids FROM files WHERE path=?", (path,)).fetchone()
-                for doc_id in json.loads(row[0]) if row else []:
-                    removed += self._retire_document(con, doc_id)
-                con.execute("DELETE FROM files WHERE path=?", (path,))
-                con.execute("DELETE FROM failures WHERE path=?", (path,))
-        return removed
-
-    def forget_document(self, doc_id: str) -> int:
-        """Remove one document of a file that holds others, in one transaction; the file's
-        record drops it and loses its hash, so the next ingest re-reads the file. Removed: 0|1."""
-        with self._transaction() as con:
-            removed = self._retire_document(con, doc_id)
-            for path, ids in con.execute("SELECT path, doc_ids FROM files").fetchall():
-                if doc_id in (kept := json.loads(ids)):
-                    kept.remove(doc_id)
-                    con.execute("UPDATE files SET doc_ids=?, sha256='' WHERE path=?", (json.dumps(kept), path))
-        return removed
-
     def record_failure(self, path: str, step: str, error: str) -> None:
         """Remember why a file was rejected (shown by reports until it ingests cleanly)."""
         with self._transaction() as con:
@@ -299,6 +252,19 @@ class Catalog:
             con.execute("UPDATE documents SET retired=? WHERE doc_row=?", (open_generation - 1, row["doc_row"]))
         return 1
 
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self._transaction()
+
+    def _put_documents(
+        self,
+        con: sqlite3.Connection,
+        items: Sequence[tuple[Document, Sequence[Chunk]]],
+        chunker: str,
+        vectors: Mapping[str, bytes],
+    ) -> None:
+        for doc, chunks in items:
+            self._put_document(con, doc, chunker, chunks, vectors)
+
     def _put_document(
         self, con: sqlite3.Connection, doc: Document, chunker: str, chunks: Sequence[Chunk], vectors: Mapping[str, bytes]
     ) -> None:
@@ -306,13 +272,7 @@ class Catalog:
         self._retire_document(con, doc.doc_id)
         cursor = con.execute(
             f"INSERT INTO documents({DOC_COLUMNS}, text, born) VALUES({','.join('?' * 21)})",
-            (
-                doc.doc_id, doc.doc_type, doc.title, doc.number, doc.source, doc.content_hash(), chunker,
-                _iso(doc.publication_date), _iso(doc.application_date), _iso(doc.priority_date),
-                doc.jurisdiction, doc.language, " " + " ".join(doc.ipc) + " ", json.dumps(doc.cpc),
-                doc.issuer, doc.assignee, json.dumps(doc.family), json.dumps(doc.cited),
-                json.dumps(doc.notes, ensure_ascii=False), doc.text, self._open_generation(con),
-            ),
+            document_row(doc, chunker, self._open_generation(con)),
         )
         doc_row = cursor.lastrowid
         con.executemany(

@@ -7,8 +7,8 @@ file, fsynced and renamed; then a manifest naming both files (generation, checks
 count, model, dimension, corpus fingerprint) is published the same way. A reader loads
 the generation the manifest names and keeps it while it runs.
 
-``IndexStore`` is the seam a second backend plugs into; ``FileGenerationStore`` keeps
-generations as files in one folder.
+``IndexStore`` (store/protocol.py) is the seam a second backend plugs into;
+``FileGenerationStore`` keeps generations as files in one folder.
 
 Damage is survived, not served: each generation keeps its own manifest copy
 (gen-NNNNNN.manifest.json), and when the current one's files are missing or fail their
@@ -25,10 +25,10 @@ import logging
 import os
 import re
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -37,6 +37,10 @@ from navsearch.store import dense
 from navsearch.store.catalog import Catalog
 from navsearch.store.dense import VectorIndex
 from navsearch.store.lexical import Bm25Index
+# The seam a second backend plugs into (store/protocol.py); imported from here too.
+from navsearch.store.protocol import DenseIndex, Generation, IndexStore, LexicalIndex, Manifest
+
+__all__ = ["DenseIndex", "FileGenerationStore", "Generation", "IndexStore", "LexicalIndex", "Manifest"]
 
 log = logging.getLogger("navsearch.store")
 MANIFEST = "manifest.json"
@@ -46,97 +50,6 @@ TEMP_FILE = re.compile(r"\..+\.tmp-(\d+)")  # written by _write_atomic: .NAME.tm
 # Generations kept on disk, and whose catalog rows are kept: the current one and the one
 # before it, which a running server may still hold and which damage falls back to.
 KEEP_GENERATIONS = 2
-
-
-@dataclass(frozen=True)
-class Manifest:
-    generation: int
-    file: str
-    sha256: str
-    count: int
-    model_id: str
-    dimension: int
-    corpus_fingerprint: str
-    index_type: str
-    created_at: str
-    # The generation's BM25 index (store/lexical.py); empty in generations written before it.
-    lexical_file: str = ""
-    lexical_sha256: str = ""
-    # What the encoder was fine-tuned on (`navsearch tune`'s tuned.json); None: not tuned.
-    encoder_training: dict[str, Any] | None = None
-
-
-class DenseIndex(Protocol):
-    """What search needs of a generation's dense index."""
-
-    # Results name the generation that answered; the index type picks search parameters.
-    @property
-    def manifest(self) -> Manifest: ...
-
-    @property
-    def count(self) -> int: ...
-
-    def search(
-        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None, nprobe: int = 32
-    ) -> list[tuple[int, float]]:
-        """(chunk rowid, cosine similarity), best first; ``allowed`` restricts to those rowids."""
-        ...
-
-
-class LexicalIndex(Protocol):
-    """What search needs of a generation's lexical index."""
-
-    @property
-    def count(self) -> int: ...
-
-    def search(
-        self, terms: list[str], k: int, allowed: np.ndarray | None = None, boosts: list[float] | None = None
-    ) -> list[tuple[int, float]]:
-        """(chunk rowid, score) for analysed query terms (each weighed by its boost), best first."""
-        ...
-
-    def df(self, term: str) -> int:
-        """How many chunks hold the analysed term."""
-        ...
-
-    def idf(self, terms: list[str]) -> list[float]:
-        """The inverse document frequency of each analysed term (how rare it is here)."""
-        ...
-
-
-@dataclass(frozen=True)
-class Generation:
-    """A loaded generation: both indexes of the same chunks and the manifest naming them.
-    ``degraded`` says why an older generation than the published one was loaded."""
-
-    manifest: Manifest
-    dense: DenseIndex
-    lexical: LexicalIndex
-    degraded: str | None = None
-
-
-class IndexStore(Protocol):
-    """Where the generations derived from one catalog are published and loaded."""
-
-    def current(self) -> Manifest | None:
-        """The published generation's manifest; None before the first publish."""
-        ...
-
-    def publish(self, model_id: str, dimension: int, encoder_training: dict[str, Any] | None = None) -> Manifest:
-        """Build both indexes from one snapshot of the catalog and publish them as the
-        next generation; ``encoder_training`` is recorded in its manifest."""
-        ...
-
-    def load(self, model_id: str, dimension: int) -> Generation:
-        """The current generation, or the newest intact one before it when it is damaged
-        (then ``degraded`` says why). NotReady when there is none; IndexMismatch when it
-        was built with another model or no generation is intact."""
-        ...
-
-    def problem(self, manifest: Manifest) -> str | None:
-        """Why a published generation cannot be loaded as it is (missing or damaged
-        files), or None when it is intact."""
-        ...
 
 
 class FileGenerationStore:

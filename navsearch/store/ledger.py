@@ -36,8 +36,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from navsearch.store.catalog import Catalog
+if TYPE_CHECKING:
+    from navsearch.store.catalog import Catalog
 
 LEDGER_SCHEMA = """
 CREATE TABLE IF NOT EXISTS roots(

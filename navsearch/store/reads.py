@@ -5,7 +5,7 @@ removes. Each takes the generation it reads as of (None: the current rows)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
@@ -78,9 +78,9 @@ def provision_paths(catalog: Catalog, at: int | None = None) -> list[tuple[int, 
     return [(r[0], r[1], r[2]) for r in rows]
 
 
-def cutoff_counts(catalog: Catalog, filters: Filters, at: int | None = None) -> tuple[int, int, int]:
-    """(documents passing the filters but their dates, of those the ones without the
-    filters' date field, documents passing every filter): what a date cutoff removed."""
+def cutoff_queries(filters: Filters, at: int | None = None) -> list[tuple[str, list[Any]]]:
+    """The three counts ``cutoff_counts`` makes, as (SQL with "?" placeholders, args): the
+    PostgreSQL reader runs the same ones (store/postgres/reader.py)."""
     undated = Filters(
         doc_types=filters.doc_types, date_field=filters.date_field, ipc_prefixes=filters.ipc_prefixes,
         jurisdictions=filters.jurisdictions, unknown_jurisdiction_ok=filters.unknown_jurisdiction_ok,
@@ -90,9 +90,15 @@ def cutoff_counts(catalog: Catalog, filters: Filters, at: int | None = None) -> 
     out = []
     for f, extra in ((undated, ""), (undated, f" AND d.{column} IS NULL"), (filters, "")):
         where, args = filter_sql(f)
-        sql = f"SELECT count(*) FROM documents d WHERE {_visible(at)}" + (f" AND {where}" if where else "") + extra
-        out.append(catalog.con.execute(sql, args).fetchone()[0])
-    return out[0], out[1], out[2]
+        out.append((f"SELECT count(*) FROM documents d WHERE {_visible(at)}" + (f" AND {where}" if where else "") + extra, args))
+    return out
+
+
+def cutoff_counts(catalog: Catalog, filters: Filters, at: int | None = None) -> tuple[int, int, int]:
+    """(documents passing the filters but their dates, of those the ones without the
+    filters' date field, documents passing every filter): what a date cutoff removed."""
+    counts = [catalog.con.execute(sql, args).fetchone()[0] for sql, args in cutoff_queries(filters, at)]
+    return counts[0], counts[1], counts[2]
 
 
 def vectors_by_rowid(catalog: Catalog, rowids: list[int], dimension: int) -> dict[int, np.ndarray]:
