@@ -10,10 +10,14 @@ by a multilingual encoder (multilingual-e5-small); this leg searches it:
   for such queries: it cannot read them).
 Its ranking is fused with the others by RRF at ``retrieval.cross_language_weight``.
 
-e5 puts unrelated texts close together (cosine 0.74-0.80 on this corpus), so without a
-floor the nearest Chinese articles would join every English search: passages under
-``retrieval.cross_language_floor`` are left out of the ranking, and a passage's e5 cosine
-counts for its relevance only shifted by the difference of the floors (relevance.py).
+e5 puts unrelated texts close together (English questions nothing answers: best cosine
+over the Chinese laws p50 0.75, max 0.84), so without a floor the nearest Chinese articles
+would join every English search: for a Latin-script query, passages under
+``retrieval.cross_language_floor`` are left out. A CJK query's ranking is not cut (it is
+that query's semantic ranking); its relevance uses ``cjk_cross_language_floor`` (e5's
+same-language cosines run higher: p50 0.87 for Chinese questions nothing answers). A
+passage's e5 cosine counts for its relevance shifted by the difference of the floors
+(relevance.py); benchmarks/reports/cross_language.md has the calibration.
 """
 
 from __future__ import annotations
@@ -58,4 +62,8 @@ class CrossLanguageLeg:
             return []  # nothing in another script: the query is not even encoded
         vector = query_vector(query, self.embedder, self.settings)
         found = self.index.search(vector, depth, rows)
+        if script_of_query(query) == "cjk":
+            # For a CJK query this is the semantic ranking itself (the main encoder's has no
+            # weight): ranked like the dense leg, its relevance judged per passage.
+            return found
         return [(r, c) for r, c in found if c >= self.settings.cross_language_floor]

@@ -95,5 +95,5 @@ def judge(
         cosines=dict(dense),
         vector=vector,
         cross=dict(cross),
-        cross_floor=settings.cross_language_floor,
+        cross_floor=settings.cjk_cross_language_floor if cjk else settings.cross_language_floor,
     )

@@ -23,11 +23,13 @@ class RetrievalSettings(BaseModel):
         ),
     )
     cross_language_weight: float = Field(
-        1.0,
+        1.7,
         ge=0.0,
         description=(
             "Weight in RRF of the cross-language ranking (the multilingual encoder over passages in the other "
-            "script than the query's, and over all passages for a CJK query): benchmarks/reports/cross_language.md."
+            "script than the query's, and over all passages for a CJK query). The default is the dense and "
+            "lexical weights together: for a passage in the other script it is the only ranking that can see "
+            "it, where a same-script passage can be voted for by both (benchmarks/reports/cross_language.md)."
         ),
     )
     cross_language_floor: float = Field(
@@ -35,10 +37,21 @@ class RetrievalSettings(BaseModel):
         ge=-1.0,
         le=1.0,
         description=(
-            "Cosine of the multilingual encoder (multilingual-e5-small) below which a passage found by the "
-            "cross-language ranking is left out of it: e5 puts unrelated text near 0.74-0.80, so without a floor "
-            "every English question would bring the nearest Chinese articles along. Calibrated by "
-            "benchmarks/cross_language.py on off-corpus questions."
+            "For a query in Latin script: the multilingual encoder's (multilingual-e5-small) cosine below which a "
+            "passage in a CJK language is left out of the cross-language ranking, and the floor its relevance is "
+            "judged against. e5 puts unrelated text near 0.75, so without it every English question would bring "
+            "the nearest Chinese articles along. Calibrated by benchmarks/cross_language.py: the lowest floor "
+            "letting at most 5% of the written off-corpus English questions through."
+        ),
+    )
+    cjk_cross_language_floor: float = Field(
+        0.89,
+        ge=-1.0,
+        le=1.0,
+        description=(
+            "For a query mostly in CJK characters: the e5 cosine from which a passage counts as relevant (its "
+            "ranking is not cut: it is that query's semantic ranking). Calibrated like cross_language_floor on "
+            "the off-corpus Chinese questions (e5's same-language cosines run higher)."
         ),
     )
     overfetch: int = Field(

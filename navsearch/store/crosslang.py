@@ -19,13 +19,13 @@ import io
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
-from navsearch.embedding.base import Embedder
 from navsearch.errors import IndexMismatch
 from navsearch.progress import track
 from navsearch.store import dense
@@ -36,6 +36,16 @@ from navsearch.terms import SCRIPTS
 
 log = logging.getLogger("navsearch.store")
 CACHE_BATCH = 256  # texts embedded and stored per step of a publish
+
+
+class PassageEncoder(Protocol):
+    """What this index needs of its encoder (embedding.base.Embedder satisfies it; the
+    store layer does not import the embedding one)."""
+
+    model_id: str
+    dimension: int
+
+    def embed(self, texts: Sequence[str], *, progress: bool = False) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -111,7 +121,7 @@ class CrossLanguageIndex:
 class CrossLanguageStore:
     """The cross-language index of one index folder's generations."""
 
-    def __init__(self, folder: Path, catalog: Catalog, embedder: Embedder) -> None:
+    def __init__(self, folder: Path, catalog: Catalog, embedder: PassageEncoder) -> None:
         self.folder = folder
         self.catalog = catalog
         self.embedder = embedder
