@@ -23,11 +23,9 @@ from navsearch.indexer import FileReport, Indexer, IngestReport
 from navsearch.ingest.registry import iter_files
 from navsearch.report import DocumentReport, document_report
 from navsearch.retrieval.citation_lookup import provision_chunks
-from navsearch.retrieval.cross_language import CrossLanguageLeg
+from navsearch.retrieval.cross_language import CrossLanguage
 from navsearch.retrieval.searcher import Searcher, SearchResult
-from navsearch.settings import EmbeddingSettings, Settings
-from navsearch.store.crosslang import CrossLanguageStore
-from navsearch.store.catalog import Catalog
+from navsearch.settings import Settings
 from navsearch.store.records import Failure, StoredDocument
 from navsearch.store import backends
 from navsearch.store.generation import KEEP_GENERATIONS, sweep_temp_files
@@ -73,15 +71,8 @@ class NavSearch:
         return self._embedder
 
     @cached_property
-    def cross_language(self) -> CrossLanguageStore | None:
-        """The cross-language index (store/crosslang.py), or None when the settings leave it
-        out, the main encoder is multilingual itself, or the store is not the embedded one
-        (the PostgreSQL store does not carry it yet)."""
-        e = self.settings.embedding
-        if e.cross_language == "none" or e.backend == e.cross_language or not isinstance(self.catalog, Catalog):
-            return None
-        encoder = make_embedder(EmbeddingSettings(backend=e.cross_language, batch_size=e.batch_size, threads=e.threads))
-        return CrossLanguageStore(self.settings.index_dir / "crosslang", self.catalog, encoder)
+    def cross_language(self) -> CrossLanguage | None:
+        return CrossLanguage.configured(self.settings, self.catalog)
 
     @cached_property
     def catalog(self) -> Store:
@@ -106,7 +97,8 @@ class NavSearch:
         except NavsearchError:  # a model package that is not installed: the embedder says so
             training = None
         return Indexer(
-            self.catalog, self.embedder, self.chunker(), self.index_store(), self.settings.ingest, training, self.cross_language
+            self.catalog, self.embedder, self.chunker(), self.index_store(), self.settings.ingest, training,
+            self.cross_language.store if self.cross_language else None,
         )
 
     @property
@@ -126,12 +118,9 @@ class NavSearch:
     ) -> IngestReport:
         """Index files and folders; returns when their documents are committed and the new
         generation is published. ``on_file`` is called after each file."""
-        with self._write_lock:
-            report = self.indexer().ingest(
-                paths, prune=prune, progress=progress, dry_run=dry_run, allow_shrink=allow_shrink, on_file=on_file
-            )
-        self._forget_searcher()
-        return report
+        return self._written(lambda: self.indexer().ingest(
+            paths, prune=prune, progress=progress, dry_run=dry_run, allow_shrink=allow_shrink, on_file=on_file
+        ))
 
     def ingest_on_ray(
         self, paths: Sequence[Path], *, address: str | None = None, workers: int | None = None,
@@ -140,11 +129,14 @@ class NavSearch:
         """``ingest`` parsing, chunking and embedding on Ray (address None: a local Ray; distributed/)."""
         from navsearch.distributed.ray_ingest import ingest_on_ray  # Ray is imported only here
 
-        with self._write_lock:
-            report = ingest_on_ray(
-                self.indexer(), self.settings, paths, address=address, workers=workers, prune=prune,
-                progress=progress, allow_shrink=allow_shrink,
-            )
+        return self._written(lambda: ingest_on_ray(
+            self.indexer(), self.settings, paths, address=address, workers=workers, prune=prune,
+            progress=progress, allow_shrink=allow_shrink,
+        ))
+
+    def _written(self, write: Callable[[], IngestReport]) -> IngestReport:
+        with self._write_lock:  # one writer at a time in this process
+            report = write()
         self._forget_searcher()
         return report
 
@@ -208,9 +200,7 @@ class NavSearch:
         if (problem := store.problem(manifest)) is not None:
             return problem
         cross = self.cross_language
-        if cross is not None and not self.catalog.read_only:
-            return cross.load(manifest.generation)[1]
-        return None
+        return cross.store.load(manifest.generation)[1] if cross is not None and not self.catalog.read_only else None
 
     def ensure_index(self) -> Manifest:
         """The published generation; rebuilt from the catalog when missing, stale or damaged."""
@@ -244,19 +234,17 @@ class NavSearch:
             current = self._searcher
             cross = self.cross_language
             # A generation's cross-language index is published after it: reload once it is there.
-            wanted = (manifest.generation, cross is not None and cross.has(manifest.generation)) if manifest else None
+            has_cross = cross is not None and manifest is not None and cross.store.has(manifest.generation)
+            wanted = (manifest.generation, has_cross) if manifest else None
             if current is None or wanted is None or wanted != self._loaded_for:
                 generation = store.load(self.embedder.model_id, self.embedder.dimension)
-                leg, note = None, None
-                if cross is not None:
-                    index, note = cross.load(generation.manifest.generation)
-                    if index is not None:
-                        leg = CrossLanguageLeg(index, cross.embedder, self.settings.retrieval)
+                loaded = generation.manifest.generation
+                leg, note = cross.leg(loaded, self.settings.retrieval) if cross is not None else (None, None)
                 current = Searcher(self.catalog, generation, self.embedder, self.settings.retrieval, leg, note)
                 self._searcher = current
                 # A read replica may still be replaying the newest generation and serve the
                 # one before: then the next search looks again. A damaged one is not retried.
-                self._loaded_for = wanted if generation.degraded else generation.manifest.generation
+                self._loaded_for = wanted if generation.degraded else (loaded, leg is not None)
             return current
 
     # --- the settings' limits: every interface comes through here, so each is checked
@@ -468,31 +456,19 @@ class NavSearch:
         when given) into the model folder ``out`` (navsearch.tune)."""
         from navsearch.tune.run import tune_encoder
 
-        if not isinstance(self.catalog, Catalog):
-            raise InvalidInput(
-                "navsearch tune reads the embedded store's catalog; with store.backend 'postgres' run it on an "
-                "embedded index of the same corpus (NAVSEARCH_STORE__BACKEND=embedded)"
-            )
-        tune = self.settings.tune
-        if max_pairs is not None:
-            if max_pairs < 1:
-                raise InvalidInput(f"max_pairs must be at least 1; got {max_pairs}")
-            tune = tune.model_copy(update={"max_pairs": max_pairs})
         info = self.info()
         index = {"index_dir": info.index_dir, "generation": info.generation, "corpus_fingerprint": info.corpus_fingerprint}
         return tune_encoder(
-            self.catalog, self.settings.embedding.model, out, tune, index=index, queries=queries, qrels=qrels, progress=progress
+            self.catalog, self.settings.embedding.model, out, self.settings.tune, index=index, queries=queries, qrels=qrels,
+            progress=progress, max_pairs=max_pairs,
         )
 
     @staticmethod
     def export_prior_art(result: "PriorArtResult", fmt: str) -> str:
-        """A prior-art record as filed: "json" (the whole record) or "csv" (reference x
-        element rows, cells escaped for spreadsheets)."""
-        from navsearch.priorart.export import to_csv, to_json
+        """A prior-art record as filed: "json" or "csv" (navsearch.priorart.export)."""
+        from navsearch.priorart.export import export
 
-        if fmt not in ("json", "csv"):
-            raise InvalidInput(f"format must be json or csv, got {fmt!r}")
-        return to_json(result) if fmt == "json" else to_csv(result)
+        return export(result, fmt)
 
     def report(self, doc_id: str) -> DocumentReport:
         """What was found, changed and split in one document (see navsearch.report)."""
@@ -518,15 +494,5 @@ class NavSearch:
             manifest = self.index_store().current()
         except IndexMismatch:  # an unreadable manifest: as good as none (index_problem says why)
             manifest = None
-        return IndexInfo(
-            index_dir=str(self.settings.index_dir),
-            model=self.catalog.get_meta("model_id"),
-            dimension=int(self.catalog.get_meta("dimension") or 0) or None,
-            counts=self.catalog.counts(),
-            generation=manifest.generation if manifest else None,
-            vectors=manifest.count if manifest else 0,
-            index_type=manifest.index_type if manifest else None,
-            corpus_fingerprint=manifest.corpus_fingerprint if manifest else None,
-            index_current=bool(manifest and manifest.corpus_fingerprint == self.catalog.fingerprint()),
-            degraded=self._searcher.generation.degraded if self._searcher else None,
-        )
+        degraded = self._searcher.generation.degraded if self._searcher else None
+        return IndexInfo.of(str(self.settings.index_dir), self.catalog, manifest, degraded)

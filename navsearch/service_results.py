@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from navsearch.store.generation import Manifest
+from navsearch.store.protocol import Store
 from navsearch.types import DocumentMeta
 
 
@@ -31,6 +32,22 @@ class IndexInfo:
     corpus_fingerprint: str | None
     index_current: bool  # the generation was built from the catalog as it is now
     degraded: str | None = None  # why an older generation than the published one serves
+
+    @classmethod
+    def of(cls, index_dir: str, catalog: Store, manifest: Manifest | None, degraded: str | None) -> IndexInfo:
+        """The facts of an index folder from its store and published manifest."""
+        return cls(
+            index_dir=index_dir,
+            model=catalog.get_meta("model_id"),
+            dimension=int(catalog.get_meta("dimension") or 0) or None,
+            counts=catalog.counts(),
+            generation=manifest.generation if manifest else None,
+            vectors=manifest.count if manifest else 0,
+            index_type=manifest.index_type if manifest else None,
+            corpus_fingerprint=manifest.corpus_fingerprint if manifest else None,
+            index_current=bool(manifest and manifest.corpus_fingerprint == catalog.fingerprint()),
+            degraded=degraded,
+        )
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
+from navsearch.errors import InvalidInput
 from navsearch.priorart.workbench import PriorArtResult
 
 CSV_COLUMNS = [
@@ -81,3 +82,11 @@ def to_csv(result: PriorArtResult) -> str:
                 f"{m.score:.4f}", m.citation, m.quote, m.start, m.end, m.verified,
             ])
     return buf.getvalue()
+
+
+def export(result: PriorArtResult, fmt: str) -> str:
+    """A prior-art record as filed: "json" (the whole record) or "csv" (reference x
+    element rows, cells escaped for spreadsheets)."""
+    if fmt not in ("json", "csv"):
+        raise InvalidInput(f"format must be json or csv, got {fmt!r}")
+    return to_json(result) if fmt == "json" else to_csv(result)

@@ -22,12 +22,16 @@ passage's e5 cosine counts for its relevance shifted by the difference of the fl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from navsearch.embedding.base import Embedder
+from navsearch.embedding.registry import make_embedder
 from navsearch.retrieval.long_query import query_vector
-from navsearch.settings import RetrievalSettings
-from navsearch.store.crosslang import CrossLanguageIndex
+from navsearch.settings import EmbeddingSettings, RetrievalSettings, Settings
+from navsearch.store.catalog import Catalog
+from navsearch.store.crosslang import CrossLanguageIndex, CrossLanguageStore
 from navsearch.terms import script_of_query
 
 
@@ -67,3 +71,27 @@ class CrossLanguageLeg:
             # weight): ranked like the dense leg, its relevance judged per passage.
             return found
         return [(r, c) for r, c in found if c >= self.settings.cross_language_floor]
+
+
+@dataclass(frozen=True)
+class CrossLanguage:
+    """The cross-language index of one index folder with its encoder: what the service
+    publishes after each generation and loads a leg from."""
+
+    store: CrossLanguageStore
+    encoder: Embedder
+
+    @classmethod
+    def configured(cls, settings: Settings, catalog: object) -> CrossLanguage | None:
+        """None when the settings leave it out, the main encoder is multilingual itself, or
+        the store is not the embedded catalog (the PostgreSQL store does not carry it yet)."""
+        e = settings.embedding
+        if e.cross_language == "none" or e.backend == e.cross_language or not isinstance(catalog, Catalog):
+            return None
+        encoder = make_embedder(EmbeddingSettings(backend=e.cross_language, batch_size=e.batch_size, threads=e.threads))
+        return cls(CrossLanguageStore(settings.index_dir / "crosslang", catalog, encoder), encoder)
+
+    def leg(self, generation: int, settings: RetrievalSettings) -> tuple[CrossLanguageLeg | None, str | None]:
+        """The leg of ``generation``, or None and the note searches carry without it."""
+        index, note = self.store.load(generation)
+        return (CrossLanguageLeg(index, self.encoder, settings) if index is not None else None), note

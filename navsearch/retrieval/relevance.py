@@ -97,3 +97,22 @@ def judge(
         cross=dict(cross),
         cross_floor=settings.cjk_cross_language_floor if cjk else settings.cross_language_floor,
     )
+
+
+def nothing_note(rel: QueryRelevance, best: float | None, unfiltered: bool, languages: Sequence[str | None]) -> str:
+    """What a search that found nothing relevant says. ``languages``: of the corpus's
+    documents, when nothing can read a CJK query in the others (no cross-language leg)."""
+    if best is None:
+        return "no results" + ("" if unfiltered else " pass the filters")
+    note = (
+        f"nothing in the corpus is relevant to this query: the best passage scores {best:.2f} "
+        f"({rel.measure}), below the relevance floor {rel.floor:.2f}; the results are the nearest, "
+        "marked weak"
+    )
+    other = sum(1 for lang in languages if not (lang or "en").startswith(("zh", "ja")))
+    if rel.cjk and other:
+        note += (
+            f". The query is in Chinese or Japanese; {other:,} of the {len(languages):,} documents are not, "
+            "and the embedding model reads English only: ask again in English to search them"
+        )
+    return note

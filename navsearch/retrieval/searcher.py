@@ -24,7 +24,7 @@ from navsearch.retrieval.fusion import Fused, rrf
 from navsearch.retrieval.long_query import lexical_terms, query_vector
 from navsearch.retrieval.query_syntax import ParsedQuery, contains, holds_phrases, parse_query, passage_matches
 from navsearch.retrieval.cross_language import CrossLanguageLeg
-from navsearch.retrieval.relevance import QueryRelevance, judge
+from navsearch.retrieval.relevance import QueryRelevance, judge, nothing_note
 from navsearch.retrieval.rerank import rerank
 from navsearch.settings import RetrievalSettings
 from navsearch.store.protocol import DenseIndex, Generation, LexicalIndex, Store, StoreReader
@@ -199,7 +199,8 @@ class Searcher:
         best = max((h.relevance for h in found), default=None)
         relevant = bool(pinned) or (best is not None and best >= rel.floor)
         if not relevant:
-            notes.append(self._nothing_note(rel, best, filters))
+            languages = [m.language for m in self.resolver.docs.values()] if self.cross is None else []
+            notes.append(nothing_note(rel, best, filters.is_empty(), languages))
         if self.cross_note:
             notes.append(self.cross_note)
         return SearchResult(
@@ -429,24 +430,6 @@ class Searcher:
             else:
                 hits.append(_hit_of(meta, tuple(passages[:n]), CITED_SCORE, 1.0, cited=True, more=len(passages) - n))
         return hits
-
-    def _nothing_note(self, rel: QueryRelevance, best: float | None, filters: Filters) -> str:
-        if best is None:
-            return "no results" + ("" if filters.is_empty() else " pass the filters")
-        note = (
-            f"nothing in the corpus is relevant to this query: the best passage scores {best:.2f} "
-            f"({rel.measure}), below the relevance floor {rel.floor:.2f}; the results are the nearest, "
-            "marked weak"
-        )
-        if rel.cjk and self.cross is None:
-            langs = [m.language or "en" for m in self.resolver.docs.values()]
-            other = sum(1 for lang in langs if not lang.startswith(("zh", "ja")))
-            if other:
-                note += (
-                    f". The query is in Chinese or Japanese; {other:,} of the {len(langs):,} documents are not, "
-                    "and the embedding model reads English only: ask again in English to search them"
-                )
-        return note
 
 
 def _like_text(meta: DocumentMeta, chunks: list[Chunk]) -> str:

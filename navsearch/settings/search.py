@@ -33,7 +33,7 @@ class RetrievalSettings(BaseModel):
         ),
     )
     cross_language_floor: float = Field(
-        0.80,
+        0.78,
         ge=-1.0,
         le=1.0,
         description=(

@@ -45,7 +45,7 @@ def _swap_in(staged: Path, out: Path) -> None:
 
 
 def tune_encoder(
-    catalog: Catalog,
+    catalog: object,
     base_model: str,
     out: Path,
     settings: TuneSettings,
@@ -54,9 +54,20 @@ def tune_encoder(
     queries: Path | None = None,
     qrels: Path | None = None,
     progress: bool = False,
+    max_pairs: int | None = None,
 ) -> TuneReport:
     """Fine-tune ``base_model`` on the catalog's structure (and the qrels when given) and
-    write it, with tuned.json, into ``out``. ``index`` describes the index for the record."""
+    write it, with tuned.json, into ``out``. ``index`` describes the index for the record;
+    ``max_pairs`` overrides the settings' count."""
+    if not isinstance(catalog, Catalog):
+        raise InvalidInput(
+            "navsearch tune reads the embedded store's catalog; with store.backend 'postgres' run it on an "
+            "embedded index of the same corpus (NAVSEARCH_STORE__BACKEND=embedded)"
+        )
+    if max_pairs is not None:
+        if max_pairs < 1:
+            raise InvalidInput(f"max_pairs must be at least 1; got {max_pairs}")
+        settings = settings.model_copy(update={"max_pairs": max_pairs})
     if (queries is None) != (qrels is None):
         raise InvalidInput("give both --queries and --qrels (BEIR files), or neither")
     _check_out(out)
