@@ -160,6 +160,35 @@ def test_ray_ingest_matches_the_plain_one_and_resumes(
     print(f"top-10 passages shared per query: {overlaps}")
 
 
+def test_ray_ingest_into_postgres(
+    cluster: str, corpus_slice: Path, tmp_path: Path, real_embedder, pg_dsn: str
+) -> None:
+    """The same Ray ingest into PostgreSQL + pgvector: the same chunks and vectors as a plain
+    ingest into the embedded store, and searches that agree (HNSW is approximate)."""
+    plain = NavSearch(Settings(index_dir=tmp_path / "plain"), embedder=real_embedder)
+    assert not plain.ingest([corpus_slice], progress=False).failed
+    pg = NavSearch(
+        Settings(index_dir=tmp_path / "pg", cluster=CLUSTER, store={"backend": "postgres", "dsn": pg_dsn}),
+        embedder=real_embedder,
+    )
+    t0 = time.perf_counter()
+    report = pg.ingest_on_ray([corpus_slice], address=cluster, workers=2, progress=False)
+    print(f"ray ingest into PostgreSQL: {time.perf_counter() - t0:.1f} s, {report.embedded} chunks")
+    assert [f.status for f in report.files] == ["indexed"] * len(SLICE)
+    assert _chunk_ids(plain) == _chunk_ids(pg)
+    ids = [c for chunks in _chunk_ids(plain).values() for c in chunks]
+    a, b = plain.catalog.stored_vectors(ids), pg.catalog.stored_vectors(ids)
+    identical = sum(a[i] == b[i] for i in ids)
+    print(f"{len(ids)} chunks; vectors bit-identical: {identical}")
+    assert identical == len(ids)
+    overlaps = []
+    for query in QUERIES:
+        ours, theirs = _top10(plain, query), _top10(pg, query)
+        overlaps.append(len(set(ours) & set(theirs)))
+    print(f"top-10 passages shared per query (embedded vs PostgreSQL): {overlaps}")
+    assert min(overlaps) >= 9
+
+
 def test_pools_fit_the_cluster_or_are_refused() -> None:
     settings = Settings(cluster={"actor_cpus": 0.5})
     pools = plan_pools({"CPU": 2.0}, settings)  # 1 parse actor + as many embed actors as fit
