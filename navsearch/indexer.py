@@ -216,7 +216,7 @@ class Indexer:
                     report.files.append(self.failed(source, exc, dry_run))
                 if on_file is not None:
                     on_file(report.files[-1])
-        self.finish(report, plan, started)
+        self.finish(report, plan, started, progress)
         return report
 
     def plan(self, paths: Sequence[Path], *, prune: bool = False, dry_run: bool = False) -> IngestPlan:
@@ -250,7 +250,7 @@ class Indexer:
             self.catalog.record_failure(source, step, str(exc))
         return FileReport(source, "failed", error=str(exc))
 
-    def finish(self, report: IngestReport, plan: IngestPlan, started: float) -> None:
+    def finish(self, report: IngestReport, plan: IngestPlan, started: float, progress: bool = False) -> None:
         """After the files: prune what is gone, then publish a generation when the
         catalog changed (or the published one is missing, stale or damaged)."""
         dry_run = plan.dry_run
