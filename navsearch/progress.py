@@ -67,9 +67,9 @@ class Progress:
         of = f"/{self.total}" if self.total is not None else ""
         share = f" ({100 * self.done / self.total:.0f}%)" if self.total else ""
         state = "done" if final else "progress"
-        log.info(
-            "%s %s: %d%s %s%s in %.0f s (%.1f %s/s)", self.desc, state, self.done, of, self.unit, share, elapsed, rate, self.unit
-        )
+        # Slow units (a batch of a minute) read as seconds each, not as "0.0 batch/s".
+        speed = f"{rate:.1f} {self.unit}/s" if rate >= 1 or not self.done else f"{elapsed / self.done:.0f} s/{self.unit}"
+        log.info("%s %s: %d%s %s%s in %.0f s (%s)", self.desc, state, self.done, of, self.unit, share, elapsed, speed)
 
     def close(self) -> None:
         if self._bar is not None:

@@ -23,8 +23,8 @@ def test_no_bar_when_stderr_is_not_a_terminal(monkeypatch: pytest.MonkeyPatch, c
     assert "\r" not in err  # no bar redraws
     lines = [r.getMessage() for r in caplog.records]
     assert lines == [
-        "embed corpus/a.txt progress: 2/4 chunk (50%) in 11 s (0.2 chunk/s)",
-        "embed corpus/a.txt done: 4/4 chunk (100%) in 25 s (0.2 chunk/s)",
+        "embed corpus/a.txt progress: 2/4 chunk (50%) in 11 s (6 s/chunk)",
+        "embed corpus/a.txt done: 4/4 chunk (100%) in 25 s (6 s/chunk)",
     ]
 
 

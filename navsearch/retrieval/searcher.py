@@ -235,6 +235,12 @@ class Searcher:
             "dense": dense_weight, "lexical": self.settings.lexical_weight,
             "cross_language": self.settings.cross_language_weight,
         }
+        if "cross_language" in rankings and self.cross is not None:
+            # Its weight stands for both rankings on passages in the other script, which
+            # neither can see; on the query's own script (a CJK query's) it is one dense ranking.
+            foreign = self.cross.foreign(query)
+            own = {r: self.settings.dense_weight for r in rankings["cross_language"] if r not in foreign}
+            by_type = {**(by_type or {}), "cross_language": own}
         fused = rrf(rankings, k=self.settings.rrf_k, weights=weights, key_weights=by_type)
         fused = [f for f in fused if f.score > 0]  # candidates only a zero-weight retriever found
         if self.settings.rerank == "proximity" and fused:

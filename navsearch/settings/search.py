@@ -26,10 +26,10 @@ class RetrievalSettings(BaseModel):
         1.7,
         ge=0.0,
         description=(
-            "Weight in RRF of the cross-language ranking (the multilingual encoder over passages in the other "
-            "script than the query's, and over all passages for a CJK query). The default is the dense and "
-            "lexical weights together: for a passage in the other script it is the only ranking that can see "
-            "it, where a same-script passage can be voted for by both (benchmarks/reports/cross_language.md)."
+            "Weight in RRF of the cross-language ranking for passages in the other script than the query's. The "
+            "default is the dense and lexical weights together: it is the only ranking that can see such a "
+            "passage, where a same-script passage can be voted for by both. A CJK query's ranking also covers "
+            "its own script's passages, which count at dense_weight (benchmarks/reports/cross_language.md)."
         ),
     )
     cross_language_floor: float = Field(
