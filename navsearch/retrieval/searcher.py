@@ -236,8 +236,7 @@ class Searcher:
             "cross_language": self.settings.cross_language_weight,
         }
         if "cross_language" in rankings and self.cross is not None:
-            # Its weight stands for both rankings on passages in the other script, which
-            # neither can see; on the query's own script (a CJK query's) it is one dense ranking.
+            # Its weight stands for both rankings only where neither sees (the other script).
             foreign = self.cross.foreign(query)
             own = {r: self.settings.dense_weight for r in rankings["cross_language"] if r not in foreign}
             by_type = {**(by_type or {}), "cross_language": own}
