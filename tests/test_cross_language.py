@@ -85,7 +85,7 @@ def test_publishing_again_embeds_nothing_new(service: NavSearch) -> None:
     assert cross is not None
     manifest = service.index_store().current()
     assert manifest is not None
-    again = cross.publish(manifest.generation)
+    again = cross.store.publish(manifest.generation)
     assert again.embedded == 0 and again.count == manifest.count
 
 
