@@ -99,9 +99,9 @@ class Searcher:
         if self.cross is not None:
             cross = self.cross.rank(query, allowed, depth)
             if script_of_query(query) == "latin":
-                # The main encoder reads English only: its cosine of an English query and a
-                # Chinese passage is noise that would rank the passages the leg found anew.
-                dense = [(r, c) for r, c in dense if r not in self.cross.foreign(query)]
+                # English-only encoder: its cosine of a Chinese passage is noise (set taken once).
+                foreign = self.cross.foreign(query)
+                dense = [(r, c) for r, c in dense if r not in foreign]
         return dense, lexical, vector, cross
 
     def _texts(self, rowids: list[int]) -> dict[int, str]:
