@@ -24,6 +24,7 @@ from navsearch.ingest.registry import iter_files
 from navsearch.report import DocumentReport, document_report
 from navsearch.retrieval.citation_lookup import provision_chunks
 from navsearch.retrieval.cross_language import CrossLanguage
+from navsearch.retrieval.query_vectors import QueryVectors
 from navsearch.retrieval.searcher import Searcher, SearchResult
 from navsearch.settings import Settings
 from navsearch.store.records import Failure, StoredDocument
@@ -60,6 +61,7 @@ class NavSearch:
         # publishing a generation, and two publishing at once would race for its number.
         self._write_lock = threading.Lock()
         self._searcher: Searcher | None = None
+        self.query_vectors = QueryVectors(self.settings.retrieval.query_cache_size)  # kept across generations
         # The published generation the loaded searcher was loaded for: when that one was
         # damaged and an older one serves, it is not reloaded on every search.
         self._loaded_for: tuple[int, bool] | None = None
@@ -240,7 +242,7 @@ class NavSearch:
                 generation = store.load(self.embedder.model_id, self.embedder.dimension)
                 loaded = generation.manifest.generation
                 leg, note = cross.leg(loaded, self.settings.retrieval) if cross is not None else (None, None)
-                current = Searcher(self.catalog, generation, self.embedder, self.settings.retrieval, leg, note)
+                current = Searcher(self.catalog, generation, self.embedder, self.settings.retrieval, leg, note, self.query_vectors)
                 self._searcher = current
                 # A read replica may still be replaying the newest generation and serve the
                 # one before: then the next search looks again. A damaged one is not retried.

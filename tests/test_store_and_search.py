@@ -213,26 +213,60 @@ def test_search_input_errors(fake_service: NavSearch, small_corpus: Path) -> Non
         fake_service.search("pilot", mode="magic")  # type: ignore[arg-type]
 
 
-def test_ivf_above_the_threshold_agrees_with_exact_search(tmp_path: Path) -> None:
-    rng = np.random.default_rng(1)
-    centers = rng.normal(size=(20, 32)).astype(np.float32)
-    vectors = centers[rng.integers(0, 20, 5000)] + 0.3 * rng.normal(size=(5000, 32)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+def _clustered(n: int, dim: int, seed: int = 1) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(size=(20, dim)).astype(np.float32)
+    vectors = centers[rng.integers(0, 20, n)] + 0.3 * rng.normal(size=(n, dim)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_hnsw_above_the_threshold_agrees_with_exact_search(tmp_path: Path) -> None:
+    from navsearch.store.dense import AnnBuild
+    from navsearch.store.protocol import AnnSearch
+
+    vectors = _clustered(5000, 32)
     ids = np.arange(100, 5100)
     flat = generation.publish(tmp_path / "f", ids, vectors, model_id="m", dimension=32, fingerprint="x")
-    ivf = generation.publish(
-        tmp_path / "i", ids, vectors, model_id="m", dimension=32, fingerprint="x", ann_threshold=1000
+    graph = generation.publish(
+        tmp_path / "h", ids, vectors, model_id="m", dimension=32, fingerprint="x", ann=AnnBuild(threshold=1000)
     )
-    assert flat.index_type == "IDMap2,FlatIP" and ivf.index_type == "IVF282,FlatIP"
+    assert flat.index_type == "IDMap2,FlatIP" and graph.index_type == "HNSW32,Flat"
     exact = generation.load_dense(tmp_path / "f", model_id="m", dimension=32)
-    approx = generation.load_dense(tmp_path / "i", model_id="m", dimension=32)
+    approx = generation.load_dense(tmp_path / "h", model_id="m", dimension=32)
     recall = []
     for q in vectors[:50]:
         truth = {i for i, _ in exact.search(q, 10)}
-        recall.append(len(truth & {i for i, _ in approx.search(q, 10, nprobe=16)}) / 10)
+        recall.append(len(truth & {i for i, _ in approx.search(q, 10)}) / 10)
+    assert np.mean(recall) >= 0.98
+    # A filter leaving few vectors is searched exactly: the same hits and scores as flat.
+    few = ids[::50]
+    got = approx.search(vectors[0], 10, allowed=few)
+    want = exact.search(vectors[0], 10, allowed=few)
+    assert [i for i, _ in got] == [i for i, _ in want]
+    assert np.allclose([s for _, s in got], [s for _, s in want], atol=1e-5)
+    # One leaving many goes through the graph, still within the filter and near exact.
+    many = ids[::3]
+    through_graph = AnnSearch(exact_filter_max=100)
+    hits = approx.search(vectors[1], 10, allowed=many, ann=through_graph)
+    truth = {i for i, _ in exact.search(vectors[1], 10, allowed=many)}
+    assert all(i in set(many) for i, _ in hits) and len(truth & {i for i, _ in hits}) >= 9
+    # Rowids the index does not hold are no hits.
+    assert approx.search(vectors[0], 5, allowed=np.array([1, 2, 3])) == []
+
+
+def test_an_ivf_generation_of_an_earlier_version_still_searches(tmp_path: Path) -> None:
+    from navsearch.store import dense
+    from navsearch.store.protocol import AnnSearch
+
+    vectors = _clustered(5000, 32)
+    ids = np.arange(100, 5100)
+    manifest = generation.Manifest(1, "", "", 5000, "m", 32, "x", "IVF282,FlatIP", "")
+    ivf = dense.VectorIndex(dense.build(ids, vectors, 32, "IVF282,FlatIP"), manifest)
+    flat = dense.VectorIndex(dense.build(ids, vectors, 32), manifest.__class__(**{**manifest.__dict__, "index_type": dense.FLAT}))
+    recall = [len({i for i, _ in flat.search(q, 10)} & {i for i, _ in ivf.search(q, 10, ann=AnnSearch(nprobe=16))}) / 10 for q in vectors[:50]]
     assert np.mean(recall) >= 0.9
     allowed = ids[::7]
-    got = approx.search(vectors[0], 5, allowed=allowed, nprobe=282)
+    got = ivf.search(vectors[0], 5, allowed=allowed, ann=AnnSearch(nprobe=282))
     assert got and all(i in set(allowed) for i, _ in got)
 
 

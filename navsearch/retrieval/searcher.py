@@ -10,30 +10,32 @@ is one hit in a document search, its members listed (families.py).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from navsearch.citations import cite
 from navsearch.embedding.base import Embedder
 from navsearch.errors import InvalidInput
 from navsearch.retrieval.citation_lookup import CitationResolver, CitedUnit, parse_references, residual_text
 from navsearch.retrieval.families import family_groups, family_members
 from navsearch.retrieval.feedback import expanded_search
 from navsearch.retrieval.fusion import Fused, rrf
-from navsearch.retrieval.long_query import lexical_terms, query_vector
+from navsearch.retrieval.kept import Kept
+from navsearch.retrieval.hits import hit_of, like_text, passage
+from navsearch.retrieval.long_query import lexical_terms
+from navsearch.retrieval.query_vectors import QueryVectors
 from navsearch.retrieval.query_syntax import ParsedQuery, contains, holds_phrases, parse_query, passage_matches
 from navsearch.retrieval.cross_language import CrossLanguageLeg
 from navsearch.retrieval.relevance import QueryRelevance, judge, nothing_note
 from navsearch.retrieval.rerank import rerank
 from navsearch.settings import RetrievalSettings
-from navsearch.store.protocol import DenseIndex, Generation, LexicalIndex, Store, StoreReader
+from navsearch.store.protocol import AnnSearch, DenseIndex, Generation, LexicalIndex, Store, StoreReader
 from navsearch.store.records import StoredChunk
 from navsearch.terms import analyze, query_terms, script_of_query
 from navsearch.types import MODES, Chunk, DocumentMeta, Filters, Grouping, Hit, Mode, Passage
 
 CITED_SCORE = 1.0  # a cited unit's score: above any fused score (at most sum of weights / (rrf_k + 1))
-LIKE_CHARS = 2000  # text of a document that "more like this" searches with
 MIN_RESIDUAL_TERMS = 2  # fewer words than this beside a citation: search near the cited unit instead
 LOOKUP_MAX_WORDS = 4  # a query with more words than this beside its citations is a question, not a lookup
 
@@ -64,6 +66,7 @@ class Searcher:
         settings: RetrievalSettings,
         cross: CrossLanguageLeg | None = None,
         cross_note: str | None = None,
+        vectors: QueryVectors | None = None,
     ) -> None:
         # Every read is bound to the generation: its hits, quotes and documents agree even
         # while an ingest changes the catalog (store/schema.py).
@@ -77,6 +80,11 @@ class Searcher:
         self._type_rows: dict[str, np.ndarray] | None = None  # chunk rowids per document type, when weighed apart
         self.cross = cross  # the cross-language leg (retrieval/cross_language.py); None: not built
         self.cross_note = cross_note  # why it is missing, when it should be there
+        self.vectors = vectors or QueryVectors(settings.query_cache_size)  # the service's, shared by generations
+        # This generation's rows never change: what one search read serves the next (kept.py).
+        self._kept_chunks: Kept[int, StoredChunk] = Kept(settings.kept_chunks)
+        self._kept_docs: Kept[str, DocumentMeta] = Kept(settings.kept_documents)
+        self.ann = AnnSearch(settings.hnsw_ef_search, settings.nprobe, settings.exact_filter_max)
 
     def _depth(self, k: int, filtered: bool) -> int:
         depth = max(self.settings.min_candidates, k * self.settings.overfetch)
@@ -91,8 +99,8 @@ class Searcher:
         allowed = None if filters.is_empty() else self.catalog.allowed_ids(filters)
         if without is not None and len(without):
             allowed = np.setdiff1d(self.catalog.allowed_ids(filters) if allowed is None else allowed, without)
-        vector = query_vector(query, self.embedder, self.settings)  # long queries: retrieval/long_query.py
-        dense = self.index.search(vector, depth, allowed, self.settings.nprobe)
+        vector = self.vectors.vector(query, self.embedder, self.settings)  # long queries: retrieval/long_query.py
+        dense = self.index.search(vector, depth, allowed, self.ann)
         terms = lexical_terms(query, self.lexical, self.settings.max_query_terms)
         lexical = expanded_search(self.lexical, terms, depth, allowed, self._texts, self.settings)
         cross: list[tuple[int, float]] = []
@@ -106,7 +114,13 @@ class Searcher:
 
     def _texts(self, rowids: list[int]) -> dict[int, str]:
         """The text each chunk is indexed (and embedded) as."""
-        return {r: s.chunk.embed_text for r, s in self.catalog.chunks_by_rowid(rowids).items()}
+        return {r: s.chunk.embed_text for r, s in self._chunks(rowids).items()}
+
+    def _chunks(self, rowids: Iterable[int]) -> dict[int, StoredChunk]:
+        return self._kept_chunks.many(rowids, self.catalog.chunks_by_rowid)
+
+    def _metas(self, doc_ids: Iterable[str]) -> dict[str, DocumentMeta]:
+        return self._kept_docs.many(doc_ids, self.catalog.documents_meta)
 
     def rankings(self, query: str, filters: Filters, depth: int, mode: Mode) -> dict[str, list[int]]:
         dense, lexical, _, cross = self.scored_rankings(query, filters, depth)
@@ -152,7 +166,7 @@ class Searcher:
         skip_docs: set[str] = set()
         if like:
             like_meta, _, like_chunks = self.catalog.document(like)
-            semantic = f"{_like_text(like_meta, like_chunks)} {semantic}".strip()
+            semantic = f"{like_text(like_meta, like_chunks)} {semantic}".strip()
             skip_docs = {like, *like_meta.family}
         refs = parse_references(parsed.text) if lookup else []
         units: list[CitedUnit] = []
@@ -182,12 +196,12 @@ class Searcher:
             semantic = semantic or self._unit_text(chosen[0])
             fused, rel, candidates = self._fused(semantic, filters, depth, mode, without)
         assert rel is not None
-        chunks = self.catalog.chunks_by_rowid([f.key for f in fused])
+        chunks = self._chunks([f.key for f in fused])
         pinned = self._pinned(chosen, group, order)
         pinned_docs = {h.doc_id for h in pinned}
         pinned_chunks = {p.chunk_id for h in pinned for p in h.passages}
         fused = self._constrained(fused, chunks, parsed, skip_docs, pinned_docs if group == "document" else set(), pinned_chunks)
-        metas = self.catalog.documents_meta(c.chunk.doc_id for c in chunks.values())
+        metas = self._metas(c.chunk.doc_id for c in chunks.values())
         shown = [f.key for f in fused[: k * max(self.settings.passages_per_hit, self.settings.provisions_per_hit) * 4]]
         if missing := rel.missing(shown):
             rel.add_vectors(self.catalog.vectors_by_rowid(missing, self.embedder.dimension))
@@ -199,7 +213,8 @@ class Searcher:
         best = max((h.relevance for h in found), default=None)
         relevant = bool(pinned) or (best is not None and best >= rel.floor)
         if not relevant:
-            languages = [m.language for m in self.resolver.docs.values()] if self.cross is None else []
+            # Every document's language is read only when the note can use it (all metadata: slow at scale).
+            languages = [m.language for m in self.resolver.docs.values()] if self.cross is None and rel.cjk else []
             notes.append(nothing_note(rel, best, filters.is_empty(), languages))
         if self.cross_note:
             notes.append(self.cross_note)
@@ -360,12 +375,12 @@ class Searcher:
         is not shown (a title), still gives the hit its score and counts for its relevance."""
         meta = metas[items[0][1].chunk.doc_id]
         passages = tuple(
-            _passage(meta, s.chunk, f.score, f.ranks.get("dense"), f.ranks.get("lexical"), rel.of(s.rowid, s.chunk.embed_text))
+            passage(meta, s.chunk, f.score, f.ranks.get("dense"), f.ranks.get("lexical"), rel.of(s.rowid, s.chunk.embed_text))
             for f, s in items
         )
         best = best or items[0]
         relevance = max([p.relevance for p in passages if p.relevance is not None] + [rel.of(best[1].rowid, best[1].chunk.embed_text)])
-        return _hit_of(meta, passages, best[0].score, relevance, weak=relevance < rel.floor)
+        return hit_of(meta, passages, best[0].score, relevance, weak=relevance < rel.floor)
 
     # --- cited units -------------------------------------------------------------------------
     def _found(self, refs: list, filters: Filters, notes: list[str]) -> list[CitedUnit]:  # type: ignore[type-arg]
@@ -388,7 +403,7 @@ class Searcher:
             return []
         doc_rank: dict[str, int] = {}
         if fused:
-            chunks = self.catalog.chunks_by_rowid([f.key for f in fused])
+            chunks = self._chunks([f.key for f in fused])
             for i, f in enumerate(fused):
                 if f.key in chunks:
                     doc_rank.setdefault(chunks[f.key].chunk.doc_id, i)
@@ -411,8 +426,8 @@ class Searcher:
 
     def _unit_chunks(self, unit: CitedUnit, order: dict[int, int] | None = None) -> tuple[DocumentMeta, list[Chunk]]:
         if unit.rowids:
-            stored = self.catalog.chunks_by_rowid(unit.rowids)
-            meta = self.catalog.documents_meta([unit.doc_id])[unit.doc_id]
+            stored = self._chunks(unit.rowids)
+            meta = self._metas([unit.doc_id])[unit.doc_id]
             ranked = sorted(stored, key=lambda r: ((order or {}).get(r, len(order or {})), r))
             return meta, [stored[r].chunk for r in ranked]
         meta, _, chunks = self.catalog.document(unit.doc_id)
@@ -420,7 +435,7 @@ class Searcher:
 
     def _unit_text(self, unit: CitedUnit) -> str:
         meta, chunks = self._unit_chunks(unit)
-        return _like_text(meta, chunks)
+        return like_text(meta, chunks)
 
     def _pinned(self, units: list[CitedUnit], group: Grouping, order: dict[int, int]) -> list[Hit]:
         hits: list[Hit] = []
@@ -429,72 +444,9 @@ class Searcher:
             if not chunks:
                 continue
             n = self._shown(meta)
-            passages = [_passage(meta, c, CITED_SCORE, None, None, 1.0) for c in chunks]
+            passages = [passage(meta, c, CITED_SCORE, None, None, 1.0) for c in chunks]
             if group == "chunk":
-                hits += [_hit_of(meta, (p,), CITED_SCORE, 1.0, cited=True) for p in passages]
+                hits += [hit_of(meta, (p,), CITED_SCORE, 1.0, cited=True) for p in passages]
             else:
-                hits.append(_hit_of(meta, tuple(passages[:n]), CITED_SCORE, 1.0, cited=True, more=len(passages) - n))
+                hits.append(hit_of(meta, tuple(passages[:n]), CITED_SCORE, 1.0, cited=True, more=len(passages) - n))
         return hits
-
-
-def _like_text(meta: DocumentMeta, chunks: list[Chunk]) -> str:
-    """What 'more like this' and a bare citation search near: the title and the first text."""
-    parts = [meta.title or ""]
-    for c in chunks:
-        if c.kind == "title":
-            continue
-        parts.append(c.text)
-        if sum(len(p) for p in parts) > LIKE_CHARS:
-            break
-    return " ".join(" ".join(parts).split())[:LIKE_CHARS]
-
-
-def _passage(
-    meta: DocumentMeta, chunk: Chunk, score: float, dense_rank: int | None, lexical_rank: int | None, relevance: float
-) -> Passage:
-    return Passage(
-        chunk_id=chunk.chunk_id,
-        kind=chunk.kind,
-        path=chunk.path,
-        text=chunk.text,
-        start=chunk.start,
-        end=chunk.end,
-        page=chunk.page,
-        heading=chunk.heading,
-        score=score,
-        dense_rank=dense_rank,
-        lexical_rank=lexical_rank,
-        citation=cite(meta, chunk),
-        location=chunk.location,
-        relevance=relevance,
-    )
-
-
-def _hit_of(
-    meta: DocumentMeta,
-    passages: tuple[Passage, ...],
-    score: float,
-    relevance: float,
-    *,
-    weak: bool = False,
-    cited: bool = False,
-    more: int = 0,
-) -> Hit:
-    return Hit(
-        doc_id=meta.doc_id,
-        doc_type=meta.doc_type,
-        title=meta.title,
-        number=meta.number,
-        score=score,
-        publication_date=meta.publication_date,
-        application_date=meta.application_date,
-        jurisdiction=meta.jurisdiction,
-        ipc=meta.ipc,
-        issuer=meta.issuer,
-        assignee=meta.assignee,
-        passages=passages,
-        relevance=relevance,
-        weak=weak,
-        cited=cited,
-        more_passages=max(0, more),
-    )

@@ -59,11 +59,49 @@ class RetrievalSettings(BaseModel):
     )
     min_candidates: int = Field(100, ge=1, description="Lower bound on candidates per retriever.")
     ann_threshold: int = Field(
-        200_000,
+        20_000,
         ge=1,
-        description="Vectors from which the FAISS index is IVF (approximate) instead of exact flat search.",
+        description=(
+            "Vectors from which the FAISS index is an HNSW graph (approximate) instead of exact flat search: "
+            "a flat scan grows by ~0.22 ms per 1,000 vectors on 2 AVX2 cores (benchmarks/reports/speed.md)."
+        ),
     )
-    nprobe: int = Field(32, ge=1, description="IVF lists visited per query (recall against speed).")
+    hnsw_m: int = Field(32, ge=4, le=128, description="HNSW: links per node (recall and memory against build time).")
+    hnsw_ef_construction: int = Field(
+        80, ge=16, le=1024, description="HNSW: candidates kept while inserting a vector (graph quality against build time)."
+    )
+    hnsw_ef_search: int = Field(
+        256,
+        ge=16,
+        le=4096,
+        description=(
+            "HNSW: candidates kept while searching; raised by the inverse of the allowed share under a filter. "
+            "Chosen for dense recall@10 >= 0.98 against exact search (benchmarks/reports/speed.md)."
+        ),
+    )
+    exact_filter_max: int = Field(
+        32_768,
+        ge=0,
+        description=(
+            "A filter leaving at most this many vectors is searched exactly over them (~8 ms at the maximum) "
+            "instead of through the graph, whose recall falls as the allowed share shrinks."
+        ),
+    )
+    nprobe: int = Field(32, ge=1, description="IVF lists visited per query, for IVF generations written by earlier versions.")
+    query_cache_size: int = Field(
+        512,
+        ge=0,
+        description=(
+            "Query vectors kept, most recently used first: encoding is most of a search's time (a paragraph "
+            "~35 ms on 2 AVX2 cores), and the same idea is searched again with other filters, k or pages."
+        ),
+    )
+    kept_documents: int = Field(
+        20_000, ge=0, description="Documents' metadata a loaded generation's searcher keeps in memory (least recently used out)."
+    )
+    kept_chunks: int = Field(
+        10_000, ge=0, description="Chunks (with their text) a loaded generation's searcher keeps in memory (least recently used out)."
+    )
     passages_per_hit: int = Field(3, ge=1, le=20, description="Best passages kept per patent (and per document of no provisions).")
     provisions_per_hit: int = Field(
         5,

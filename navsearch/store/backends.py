@@ -8,6 +8,7 @@ from pathlib import Path
 
 from navsearch.settings import Settings
 from navsearch.store.catalog import Catalog
+from navsearch.store.dense import AnnBuild
 from navsearch.store.generation import FileGenerationStore
 from navsearch.store.protocol import IndexStore, Store
 
@@ -23,7 +24,8 @@ def open_store(settings: Settings) -> Store:
 def index_store(store: Store, settings: Settings, vector_dir: Path) -> IndexStore:
     """Where ``store``'s generations are published and loaded from."""
     if isinstance(store, Catalog):
-        return FileGenerationStore(vector_dir, store, settings.retrieval.ann_threshold)
+        r = settings.retrieval
+        return FileGenerationStore(vector_dir, store, AnnBuild(r.ann_threshold, r.hnsw_m, r.hnsw_ef_construction))
     from navsearch.store.postgres import PgIndexStore, PgStore
 
     assert isinstance(store, PgStore)

@@ -56,10 +56,10 @@ class FileGenerationStore:
     """Generations as files in one folder: gen-NNNNNN.faiss, gen-NNNNNN.bm25.npz, their
     gen-NNNNNN.manifest.json, and manifest.json naming the current generation."""
 
-    def __init__(self, folder: Path, catalog: Catalog, ann_threshold: int = 200_000) -> None:
+    def __init__(self, folder: Path, catalog: Catalog, ann: dense.AnnBuild | None = None) -> None:
         self.folder = folder
         self.catalog = catalog
-        self.ann_threshold = ann_threshold
+        self.ann = ann or dense.AnnBuild()
 
     def current(self) -> Manifest | None:
         return read_manifest(self.folder)
@@ -86,7 +86,7 @@ class FileGenerationStore:
             model_id=model_id,
             dimension=dimension,
             fingerprint=fingerprint,
-            ann_threshold=self.ann_threshold,
+            ann=self.ann,
             lexical=lexical.to_bytes(),
             generation=number,
             encoder_training=encoder_training,
@@ -231,7 +231,7 @@ def publish(
     model_id: str,
     dimension: int,
     fingerprint: str,
-    ann_threshold: int = 200_000,
+    ann: dense.AnnBuild | None = None,
     lexical: bytes | None = None,
     generation: int | None = None,
     encoder_training: dict[str, Any] | None = None,
@@ -243,8 +243,11 @@ def publish(
     if generation is None:
         current = read_manifest(folder)
         generation = (current.generation if current else 0) + 1
-    index_type = dense.index_type_for(len(ids), ann_threshold)
-    data = dense.to_bytes(dense.build(ids, vectors, dimension, index_type))
+    ann = ann or dense.AnnBuild()
+    index_type = ann.index_type(len(ids))
+    started = time.perf_counter()
+    data = dense.to_bytes(dense.build(ids, vectors, dimension, index_type, ann.ef_construction))
+    log.info("%s index of %d vectors built in %.1f s", index_type, len(ids), time.perf_counter() - started)
     name = f"gen-{generation:06d}.faiss"
     _write_atomic(folder / name, data)
     lexical_name = ""

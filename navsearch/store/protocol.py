@@ -51,6 +51,16 @@ class Manifest:
     encoder_training: dict[str, Any] | None = None
 
 
+@dataclass(frozen=True)
+class AnnSearch:
+    """How an approximate dense index searches (exact ones ignore it): the search's
+    settings (settings.retrieval), passed down so the store reads no settings itself."""
+
+    ef_search: int = 128  # HNSW: candidates kept while walking the graph
+    nprobe: int = 32  # IVF (generations written by earlier versions): lists visited
+    exact_filter_max: int = 32_768  # a filter allowing at most this many vectors is searched exactly
+
+
 class DenseIndex(Protocol):
     """What search needs of a generation's dense index."""
 
@@ -62,7 +72,7 @@ class DenseIndex(Protocol):
     def count(self) -> int: ...
 
     def search(
-        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None, nprobe: int = 32
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None, ann: AnnSearch | None = None
     ) -> list[tuple[int, float]]:
         """(chunk rowid, cosine similarity), best first; ``allowed`` restricts to those rowids."""
         ...

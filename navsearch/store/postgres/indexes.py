@@ -34,7 +34,7 @@ from navsearch.store.catalog import visible
 from navsearch.store.generation import KEEP_GENERATIONS
 from navsearch.store.lexical import B, K1
 from navsearch.store.postgres.store import PgStore
-from navsearch.store.protocol import Generation, Manifest
+from navsearch.store.protocol import AnnSearch, Generation, Manifest
 
 log = logging.getLogger("navsearch.store")
 
@@ -56,9 +56,10 @@ class PgDense:
         return self.manifest.count
 
     def search(
-        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None, nprobe: int = 32
+        self, query: np.ndarray, k: int, allowed: np.ndarray | None = None, ann: AnnSearch | None = None
     ) -> list[tuple[int, float]]:
-        """(chunk rowid, cosine similarity), best first; ``nprobe`` is FAISS's and unused."""
+        """(chunk rowid, cosine similarity), best first; ``ann`` is FAISS's and unused
+        (pgvector's HNSW reads settings.store's ef_search and iterative scans)."""
         if allowed is not None:
             if len(allowed) == 0:
                 return []
