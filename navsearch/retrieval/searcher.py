@@ -10,6 +10,7 @@ is one hit in a document search, its members listed (families.py).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
@@ -22,6 +23,7 @@ from navsearch.retrieval.families import family_groups, family_members
 from navsearch.retrieval.feedback import expanded_search
 from navsearch.retrieval.fusion import Fused, rrf
 from navsearch.retrieval.kept import Kept
+from navsearch.retrieval.layout import Layout, Owner
 from navsearch.retrieval.hits import hit_of, like_text, passage
 from navsearch.retrieval.long_query import lexical_terms
 from navsearch.retrieval.query_vectors import QueryVectors
@@ -84,7 +86,16 @@ class Searcher:
         # This generation's rows never change: what one search read serves the next (kept.py).
         self._kept_chunks: Kept[int, StoredChunk] = Kept(settings.kept_chunks)
         self._kept_docs: Kept[str, DocumentMeta] = Kept(settings.kept_documents)
+        self._layout: Layout | None = None  # which document each chunk is of, read at the first search
+        self._layout_lock = threading.Lock()
         self.ann = AnnSearch(settings.hnsw_ef_search, settings.nprobe, settings.exact_filter_max)
+
+    @property
+    def layout(self) -> Layout:
+        with self._layout_lock:  # read once, not by every search that starts before it is there
+            if self._layout is None:
+                self._layout = Layout(self.catalog.chunk_layout())
+            return self._layout
 
     def _depth(self, k: int, filtered: bool) -> int:
         depth = max(self.settings.min_candidates, k * self.settings.overfetch)
@@ -196,19 +207,18 @@ class Searcher:
             semantic = semantic or self._unit_text(chosen[0])
             fused, rel, candidates = self._fused(semantic, filters, depth, mode, without)
         assert rel is not None
-        chunks = self._chunks([f.key for f in fused])
+        owners = self.layout.owners([f.key for f in fused])
         pinned = self._pinned(chosen, group, order)
         pinned_docs = {h.doc_id for h in pinned}
         pinned_chunks = {p.chunk_id for h in pinned for p in h.passages}
-        fused = self._constrained(fused, chunks, parsed, skip_docs, pinned_docs if group == "document" else set(), pinned_chunks)
-        metas = self._metas(c.chunk.doc_id for c in chunks.values())
+        fused = self._constrained(fused, owners, parsed, skip_docs, pinned_docs if group == "document" else set(), pinned_chunks)
         shown = [f.key for f in fused[: k * max(self.settings.passages_per_hit, self.settings.provisions_per_hit) * 4]]
         if missing := rel.missing(shown):
             rel.add_vectors(self.catalog.vectors_by_rowid(missing, self.embedder.dimension))
         if group == "chunk":
-            found = [self._hit(metas, [(f, chunks[f.key])], rel) for f in fused[: max(0, k - len(pinned))]]
+            found = self._hits([([(f, owners[f.key])], []) for f in fused[: max(0, k - len(pinned))]], rel, whole=True)
         else:
-            found = self._group(fused, chunks, metas, k - len(pinned), rel, collapse_families)
+            found = self._group(fused, owners, k - len(pinned), rel, collapse_families)
         hits = (pinned + found)[:k]
         best = max((h.relevance for h in found), default=None)
         relevant = bool(pinned) or (best is not None and best >= rel.floor)
@@ -281,7 +291,7 @@ class Searcher:
     def _constrained(
         self,
         fused: list[Fused],
-        chunks: dict[int, StoredChunk],
+        owners: dict[int, Owner],
         parsed: ParsedQuery,
         skip_docs: set[str],
         pinned_docs: set[str],
@@ -291,24 +301,29 @@ class Searcher:
         word removes a whole patent (its title, abstract and claims are one invention) but
         only the passages of other documents (a statute mentions everything somewhere)."""
         banned = set(skip_docs) | pinned_docs
+        # The candidates' rows are read only when the operators or a cited unit need them.
+        reads = parsed.excluded or parsed.constrained or parsed.phrases or pinned_chunks
+        rows = self._chunks([f.key for f in fused]) if reads else {}
         if parsed.excluded:
             for f in fused:
-                stored = chunks.get(f.key)
-                if stored is None or stored.chunk.doc_id in banned:
+                owner = owners.get(f.key)
+                if owner is None or owner.doc_id in banned or f.key not in rows:
                     continue
-                text = stored.chunk.embed_text
+                text = rows[f.key].chunk.embed_text
                 terms = set(analyze(text))
-                if any(contains(e, text, terms) for e in parsed.excluded) and self._is_patent(stored.chunk.doc_id):
-                    banned.add(stored.chunk.doc_id)
+                if any(contains(e, text, terms) for e in parsed.excluded) and self._is_patent(owner.doc_id):
+                    banned.add(owner.doc_id)
         out = []
         lift = fused[0].score if fused else 0.0
         for f in fused:
-            stored = chunks.get(f.key)
-            if stored is None or stored.chunk.doc_id in banned or stored.chunk.chunk_id in pinned_chunks:
+            owner = owners.get(f.key)
+            if owner is None or owner.doc_id in banned or (reads and f.key not in rows):
                 continue
-            if parsed.constrained and not passage_matches(parsed, stored.chunk.embed_text):
+            if pinned_chunks and rows[f.key].chunk.chunk_id in pinned_chunks:
                 continue
-            if parsed.phrases and holds_phrases(parsed, stored.chunk.embed_text):
+            if parsed.constrained and not passage_matches(parsed, rows[f.key].chunk.embed_text):
+                continue
+            if parsed.phrases and holds_phrases(parsed, rows[f.key].chunk.embed_text):
                 # A quoted phrase ranks the passages that hold it first, and the others follow
                 # (as a hard filter it cost ObliQA dev questions that quote a defined term
                 # 0.11 recall@100; ranking first gained nDCG@10).
@@ -317,52 +332,51 @@ class Searcher:
         return sorted(out, key=lambda f: -f.score) if parsed.phrases else out
 
     def _is_patent(self, doc_id: str) -> bool:
-        meta = self.resolver.docs.get(doc_id)
-        return meta is not None and meta.doc_type == "patent"
+        return self.layout.doc(doc_id).doc_type == "patent"
 
-    def _group(
-        self,
-        fused: list[Fused],
-        chunks: dict[int, StoredChunk],
-        metas: dict[str, DocumentMeta],
-        k: int,
-        rel: QueryRelevance,
-        collapse: bool,
-    ) -> list[Hit]:
+    def _group(self, fused: list[Fused], owners: dict[int, Owner], k: int, rel: QueryRelevance, collapse: bool) -> list[Hit]:
         if k <= 0:
             return []
-        per_doc: dict[str, list[tuple[Fused, StoredChunk]]] = {}
+        per_doc: dict[str, list[tuple[Fused, Owner]]] = {}
         for f in fused:
-            stored = chunks.get(f.key)
-            if stored is None:
-                continue
-            per_doc.setdefault(stored.chunk.doc_id, []).append((f, stored))
+            if (owner := owners.get(f.key)) is not None:
+                per_doc.setdefault(owner.doc_id, []).append((f, owner))
         # Fused is sorted best first, so each document's first passage is its best; the
         # document ranks by that best passage.
         ranked = sorted(per_doc.values(), key=lambda items: -items[0][0].score)
         if not collapse:
-            return [self._hit(metas, self._passages_of(items, metas), rel, best=items[0]) for items in ranked[:k]]
+            return self._hits([(items, []) for items in ranked[:k]], rel)
+        families = family_groups(ranked, lambda items: items[0][1].doc_id, self.layout.docs_of(per_doc))[:k]
+        return self._hits([(family[0], [items[0][1].doc_id for items in family]) for family in families], rel)
+
+    def _hits(self, picks: list[tuple[list[tuple[Fused, Owner]], list[str]]], rel: QueryRelevance, whole: bool = False) -> list[Hit]:
+        """A hit for each (document's candidates best first, its family group's doc ids): the
+        rows of the passages shown (all of them when ``whole``) and the documents' metadata
+        are read here, for these only."""
+        shown = [(items, items if whole else self._passages_of(items), family) for items, family in picks]
+        rows = self._chunks({o.rowid for items, passages, _ in shown for _, o in [items[0], *passages]})
+        metas = self._metas(items[0][1].doc_id for items, _, _ in shown)
         hits = []
-        for family in family_groups(ranked, lambda items: items[0][1].chunk.doc_id, metas)[:k]:
-            ids = [items[0][1].chunk.doc_id for items in family]
-            hit = self._hit(metas, self._passages_of(family[0], metas), rel, best=family[0][0])
-            members = [m for m in family_members(ids, metas) if m != hit.doc_id]
+        for items, passages, family in shown:
+            best = items[0]
+            if best[1].rowid not in rows or best[1].doc_id not in metas:
+                continue  # not in this generation's rows: cannot happen while it is loaded
+            hit = self._hit(metas, [(f, rows[o.rowid]) for f, o in passages if o.rowid in rows], rel, best=(best[0], rows[best[1].rowid]))
+            members = [m for m in family_members(family, self.layout.docs_of(family)) if m != hit.doc_id]
             hits.append(replace(hit, family_members=tuple(members)) if members else hit)
         return hits
 
-    def _passages_of(
-        self, items: list[tuple[Fused, StoredChunk]], metas: dict[str, DocumentMeta]
-    ) -> list[tuple[Fused, StoredChunk]]:
+    def _passages_of(self, items: list[tuple[Fused, Owner]]) -> list[tuple[Fused, Owner]]:
         """A document's passages to show, best first. Its title chunk ranks the document but
         is not shown beside other passages: the hit shows the title already, and the slot
         goes to a provision (the circular's title outranked the clause a question needed)."""
-        shown = [it for it in items if it[1].chunk.kind != "title"] or items
-        return shown[: self._shown(metas[items[0][1].chunk.doc_id])]
+        shown = [it for it in items if it[1].kind != "title"] or items
+        return shown[: self._shown(self.layout.doc(items[0][1].doc_id).doc_type)]
 
-    def _shown(self, meta: DocumentMeta) -> int:
+    def _shown(self, doc_type: str) -> int:
         """Passages shown for a document: a patent is one invention, a policy or statute
         many provisions, and the one a question needs is often a sibling of the best."""
-        return self.settings.passages_per_hit if meta.doc_type == "patent" else self.settings.provisions_per_hit
+        return self.settings.passages_per_hit if doc_type == "patent" else self.settings.provisions_per_hit
 
     def _hit(
         self,
@@ -403,10 +417,10 @@ class Searcher:
             return []
         doc_rank: dict[str, int] = {}
         if fused:
-            chunks = self._chunks([f.key for f in fused])
+            owners = self.layout.owners([f.key for f in fused])
             for i, f in enumerate(fused):
-                if f.key in chunks:
-                    doc_rank.setdefault(chunks[f.key].chunk.doc_id, i)
+                if f.key in owners:
+                    doc_rank.setdefault(owners[f.key].doc_id, i)
         chosen: list[CitedUnit] = []
         by_ref: dict[int, list[CitedUnit]] = {}
         for u in units:
@@ -443,7 +457,7 @@ class Searcher:
             meta, chunks = self._unit_chunks(unit, order)
             if not chunks:
                 continue
-            n = self._shown(meta)
+            n = self._shown(meta.doc_type)
             passages = [passage(meta, c, CITED_SCORE, None, None, 1.0) for c in chunks]
             if group == "chunk":
                 hits += [hit_of(meta, (p,), CITED_SCORE, 1.0, cited=True) for p in passages]

@@ -445,5 +445,8 @@ class CatalogView:
     def cutoff_counts(self, filters: Filters) -> tuple[int, int, int]:
         return reads.cutoff_counts(self.catalog, filters, self.generation)
 
+    def chunk_layout(self) -> Iterable[tuple[int, str, str, str, str | None]]:
+        return reads.chunk_layout(self.catalog, self.generation)
+
     def vectors_by_rowid(self, rowids: list[int], dimension: int) -> dict[int, np.ndarray]:
         return reads.vectors_by_rowid(self.catalog, rowids, dimension)

@@ -164,6 +164,10 @@ class StoreReader(Protocol):
 
     def cutoff_counts(self, filters: Filters) -> tuple[int, int, int]: ...
 
+    def chunk_layout(self) -> Iterable[tuple[int, str, str, str, str | None]]:
+        """(chunk rowid, doc id, chunk kind, doc type, family as JSON) of every chunk, by rowid."""
+        ...
+
     def vectors_by_rowid(self, rowids: list[int], dimension: int) -> dict[int, np.ndarray]: ...
 
 

@@ -5,6 +5,8 @@ removes. Each takes the generation it reads as of (None: the current rows)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -76,6 +78,20 @@ def provision_paths(catalog: Catalog, at: int | None = None) -> list[tuple[int, 
         f"WHERE {_visible(at)} AND d.doc_type != 'patent' ORDER BY c.id"
     )
     return [(r[0], r[1], r[2]) for r in rows]
+
+
+def layout_query(at: int | None = None) -> str:
+    """(chunk rowid, doc id, chunk kind, doc type, family JSON) of every chunk generation
+    ``at`` shows, in rowid order: what grouping candidates needs (retrieval/layout.py). The
+    PostgreSQL reader runs the same one."""
+    return (
+        "SELECT c.id, d.doc_id, c.kind, d.doc_type, d.family FROM chunks c JOIN documents d ON d.doc_row = c.doc_row "
+        f"WHERE {_visible(at)} ORDER BY c.id"
+    )
+
+
+def chunk_layout(catalog: Catalog, at: int | None = None) -> Iterable[tuple[int, str, str, str, str | None]]:
+    return catalog.con.execute(layout_query(at))
 
 
 def cutoff_queries(filters: Filters, at: int | None = None) -> list[tuple[str, list[Any]]]:

@@ -16,7 +16,7 @@ from psycopg_pool import ConnectionPool
 from navsearch.errors import NotFound
 from navsearch.store.catalog import CHUNK_COLUMNS_C, visible
 from navsearch.store.postgres.pools import as_array
-from navsearch.store.reads import cutoff_queries
+from navsearch.store.reads import cutoff_queries, layout_query
 from navsearch.store.records import (
     CHUNK_COLUMNS, DOC_COLUMNS, StoredChunk, StoredDocument, doc_meta, filter_sql, row_to_chunk,
 )
@@ -117,6 +117,9 @@ class PgReader:
             f"WHERE {visible(self.generation)} AND d.doc_type != 'patent' ORDER BY c.id"
         )
         return [(r[0], r[1], r[2]) for r in rows]
+
+    def chunk_layout(self) -> Iterable[tuple[int, str, str, str, str | None]]:
+        return self._tuples(layout_query(self.generation))
 
     def cutoff_counts(self, filters: Filters) -> tuple[int, int, int]:
         counts = [self._tuples(sql.replace("?", "%s"), args)[0][0] for sql, args in cutoff_queries(filters, self.generation)]
