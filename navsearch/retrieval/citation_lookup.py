@@ -316,6 +316,11 @@ class CitationResolver:
             self._docs = docs
         return self._docs
 
+    def warm(self) -> None:
+        """Read the documents' keys and the provision paths now, not at the first citation."""
+        self._provisions()
+        _ = self.docs
+
     def _provisions(self) -> dict[str, list[tuple[int, str, str]]]:
         if self._paths is None:
             paths: dict[str, list[tuple[int, str, str]]] = {}
