@@ -96,17 +96,17 @@ def ingest_overhead(embedder: Embedder, patents: Path, n_docs: int, rounds: int)
         }
 
 
-def real_chunks(limit: int, backend: str) -> list[tuple[str, str, str, bytes]]:
-    """(doc_id, path, text, vector) of real embedded chunks from the quality benchmarks'
-    indexes of this encoder backend (benchmarks/quality.py builds the torch ones,
-    benchmarks/encoder_quality.py the others)."""
-    rows: list[tuple[str, str, str, bytes]] = []
-    for name in ("obliqa", "patsnap"):
+def real_chunks(limit: int, backend: str) -> list[tuple[str, str, str, bytes, str]]:
+    """(doc_id, path, text, vector, document type) of real embedded chunks from the quality
+    benchmarks' indexes of this encoder backend (benchmarks/quality.py builds the torch
+    ones, benchmarks/encoder_quality.py the others): ObliQA's, then PatSnap's."""
+    rows: list[tuple[str, str, str, bytes, str]] = []
+    for name, doc_type in (("obliqa", "policy"), ("patsnap", "patent")):
         db = bench_index(name, backend) / "catalog.sqlite"
         if not db.exists():
             raise SystemExit(f"{db} is missing: run benchmarks/quality.py / encoder_quality.py first")
         con = sqlite3.connect(db)
-        rows += con.execute("SELECT doc_id, path, text, vector FROM chunks ORDER BY id").fetchall()
+        rows += [(*r, doc_type) for r in con.execute("SELECT doc_id, path, text, vector FROM chunks ORDER BY id")]
         con.close()
     if len(rows) < limit:
         raise SystemExit(f"only {len(rows)} real chunks available, need {limit}")
@@ -114,31 +114,43 @@ def real_chunks(limit: int, backend: str) -> list[tuple[str, str, str, bytes]]:
 
 
 NOISE = 0.017  # per dimension: a copy's vector keeps cosine ~0.95 with its original
+CHUNKS_PER_DOCUMENT = 10  # a patent or a rulebook section of ten passages
 
 
-def build_scaled(folder: Path, chunks: list[tuple[str, str, str, bytes]], total: int, model_id: str) -> Catalog:
-    """``total`` chunks from the real ones, each copy its own document. Copies keep their
-    text (BM25's posting lists have their real shape) but their vectors are moved by a
-    little noise, so the ANN index holds ``total`` distinct points, not ten of each (a
-    graph over exact duplicates measures nothing real)."""
+def build_scaled(folder: Path, chunks: list[tuple[str, str, str, bytes, str]], total: int, model_id: str) -> Catalog:
+    """``total`` chunks from the real ones, ten consecutive ones a document (patents from
+    PatSnap's chunks, policies from ObliQA's). Copies keep their text (BM25's posting
+    lists have their real shape) but their vectors are moved by a little noise, so the
+    ANN index holds ``total`` distinct points, not ten of each (a graph over exact
+    duplicates measures nothing real)."""
     catalog = Catalog(folder / "catalog.sqlite")
     catalog.check_model(model_id, 384)
     rng = np.random.default_rng(0)
-    for start in range(0, total, 50_000):  # a part at a time: 1M chunks' rows and vectors at once are GBs
+    part = 50_000  # a part at a time: 1M chunks' rows and vectors at once are GBs
+    for start in range(0, total, part):
         items, vectors = [], {}
-        for i in range(start, min(total, start + 50_000)):
-            doc_id, path, text, vec = chunks[i % len(chunks)]
-            copy = i // len(chunks)
-            copy_id = f"{doc_id}~{copy}"
-            v = np.frombuffer(vec, dtype=np.float32)
-            if copy:
-                v = v + NOISE * rng.standard_normal(len(v)).astype(np.float32)
-                v = (v / np.linalg.norm(v)).astype(np.float32)
-            chunk = Chunk(chunk_id_for(copy_id, path, text), copy_id, 0, "clause", path, text, 0, len(text))
-            items.append((Document(copy_id, "policy", None, text, [], "bench", number=None), [chunk]))
-            vectors[chunk.chunk_id] = v.tobytes()
+        for first in range(start, min(total, start + part), CHUNKS_PER_DOCUMENT):
+            members = range(first, min(total, start + part, first + CHUNKS_PER_DOCUMENT))
+            doc_id = f"bench-{first // CHUNKS_PER_DOCUMENT}"
+            texts = [chunks[i % len(chunks)][2] for i in members]
+            text = "\n\n".join(texts)
+            doc_chunks, offset = [], 0
+            for ordinal, (i, chunk_text) in enumerate(zip(members, texts)):
+                _, path, _, vec, _ = chunks[i % len(chunks)]
+                v = np.frombuffer(vec, dtype=np.float32)
+                if i >= len(chunks):
+                    v = v + NOISE * rng.standard_normal(len(v)).astype(np.float32)
+                    v = (v / np.linalg.norm(v)).astype(np.float32)
+                path = f"{ordinal}:{path}"  # unique within the document
+                chunk = Chunk(chunk_id_for(doc_id, path, chunk_text), doc_id, ordinal, "clause", path, chunk_text,
+                              offset, offset + len(chunk_text))
+                offset += len(chunk_text) + 2
+                doc_chunks.append(chunk)
+                vectors[chunk.chunk_id] = v.tobytes()
+            doc_type = chunks[members[0] % len(chunks)][4]
+            items.append((Document(doc_id, doc_type, f"Document {doc_id}", text, [], "bench", number=None), doc_chunks))
         catalog.put_documents(items, "bench", vectors)
-        print(f"  {min(total, start + 50_000):,} of {total:,} chunks stored", flush=True)
+        print(f"  {min(total, start + part):,} of {total:,} chunks stored", flush=True)
     return catalog
 
 
