@@ -1,21 +1,22 @@
 """The same code path on both stores: one corpus ingested through the same Indexer into
 the embedded store and into PostgreSQL gives the same search results; a streaming read
-replica serves searches and sees what the primary commits; two HTTP apps (two servers)
-share one database."""
+replica serves searches and sees what the primary commits; two `navsearch serve`
+processes share one database."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from fastapi.testclient import TestClient
 
-from navsearch.api.app import create_app
 from navsearch.embedding.fake import HashingEmbedder
 from navsearch.service import NavSearch
 from navsearch.settings import Settings
+from servers import running
 
 DATA = Path(__file__).parent / "data"
 QUERIES = [
@@ -129,19 +130,30 @@ def test_a_read_replica_serves_searches_and_sees_new_documents(pg_cluster, pg_ds
         ns.catalog.close()
 
 
-def test_two_servers_share_one_database(pg_dsn: str, tmp_path: Path) -> None:
+def test_two_serve_processes_share_one_database(pg_dsn: str, tmp_path: Path) -> None:
+    """Two `navsearch serve` processes (separate interpreters, pools and searchers) on one
+    PostgreSQL: what one writes the other finds, and the generations they answer agree."""
     circulars = (DATA / "policy" / "sipo-circulars-2013.txt").read_bytes()
-    with TestClient(create_app(_postgres(tmp_path, "a", pg_dsn))) as a, TestClient(create_app(_postgres(tmp_path, "b", pg_dsn))) as b:
-        up = a.post("/documents", files={"file": ("circulars.txt", circulars, "text/plain")}, headers=ADMIN)
+    keys = json.dumps([{"name": "ops", "scope": "admin", "key": ADMIN_KEY}])
+
+    def env(name: str) -> dict[str, str]:
+        return {
+            "NAVSEARCH_INDEX_DIR": str(tmp_path / name), "NAVSEARCH_EMBEDDING__BACKEND": "hashing",
+            "NAVSEARCH_API__KEYS": keys, "NAVSEARCH_STORE__BACKEND": "postgres", "NAVSEARCH_STORE__DSN": pg_dsn,
+        }
+
+    with running(env("a"), need_ready=False) as a, running(env("b"), need_ready=False) as b:
+        assert a.proc.pid != b.proc.pid
+        up = httpx.post(f"{a.base}/documents", files={"file": ("circulars.txt", circulars, "text/plain")}, headers=ADMIN, timeout=120)
         assert up.status_code == 201, up.text
         query = {"query": "pilot enterprises of patent operation", "k": 3}
-        found = b.post("/search", json=query, headers=ADMIN)
+        found = httpx.post(f"{b.base}/search", json=query, headers=ADMIN, timeout=60)
         assert found.status_code == 200, found.text
         assert found.json()["hits"][0]["doc_id"] == "sipo-2013-27"
         assert found.json()["generation"] == up.json()["generation"]
         # A deletion through the second server is seen by the first.
-        gone = b.delete("/documents/sipo-2013-27", headers=ADMIN)
+        gone = httpx.delete(f"{b.base}/documents/sipo-2013-27", headers=ADMIN, timeout=60)
         assert gone.status_code == 200, gone.text
-        after = a.post("/search", json=query, headers=ADMIN).json()
+        after = httpx.post(f"{a.base}/search", json=query, headers=ADMIN, timeout=60).json()
         assert "sipo-2013-27" not in [h["doc_id"] for h in after["hits"]]
         assert after["generation"] == gone.json()["generation"]
