@@ -35,7 +35,7 @@ from navsearch.settings import RetrievalSettings
 from navsearch.store.protocol import AnnSearch, DenseIndex, Generation, LexicalIndex, Store, StoreReader
 from navsearch.store.records import StoredChunk
 from navsearch.terms import analyze, query_terms, script_of_query
-from navsearch.types import MODES, Chunk, DocumentMeta, Filters, Grouping, Hit, Mode, Passage
+from navsearch.types import MODES, Chunk, DocumentMeta, Filters, Grouping, Hit, Mode
 
 CITED_SCORE = 1.0  # a cited unit's score: above any fused score (at most sum of weights / (rrf_k + 1))
 MIN_RESIDUAL_TERMS = 2  # fewer words than this beside a citation: search near the cited unit instead
