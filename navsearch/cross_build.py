@@ -63,14 +63,13 @@ class CrossBuilder:
         self.store = store
         self._lock = threading.Lock()
         self._wanted: int | None = None  # the generation to build; None: nothing to do
-        self._closing = False
         self._thread: threading.Thread | None = None
         self._status = BuildStatus("missing")
 
     def request(self, generation: int) -> None:
         """Build ``generation``'s index (it replaces an older one being built)."""
         with self._lock:
-            if self._closing or (self._wanted is not None and self._wanted >= generation):
+            if self._wanted is not None and self._wanted >= generation:
                 return
             self._wanted = generation
             self._status = BuildStatus("building", generation)
@@ -95,14 +94,17 @@ class CrossBuilder:
                 return self.status()
 
     def close(self) -> None:
-        """Stop at the next batch. Not waited for: a batch can take a minute, and the
-        daemon thread ends with the process anyway (the batches before it are cached)."""
+        """Stop at the next batch (a server's shutdown). Not waited for: a batch can take a
+        minute, and the daemon thread ends with the process anyway (the batches before it
+        are cached). A later request builds again."""
         with self._lock:
-            self._closing = True
+            if self._wanted is not None:
+                self._wanted = None
+                self._status = BuildStatus("missing", self._status.generation, self._status.embedded, self._status.total)
 
     def _stopped(self, generation: int) -> bool:
         with self._lock:
-            return self._closing or self._wanted != generation
+            return self._wanted != generation
 
     def _progress(self, generation: int, embedded: int, total: int) -> None:
         with self._lock:
@@ -114,7 +116,7 @@ class CrossBuilder:
             while True:
                 with self._lock:
                     generation = self._wanted
-                    if generation is None or self._closing:
+                    if generation is None:
                         self._thread = None
                         return
                 self._build(generation)

@@ -101,24 +101,37 @@ def test_the_server_answers_while_the_index_builds_and_takes_the_leg_in_after(tm
         cross = health["cross_language"]
         assert cross["state"] == "building" and cross["generation"] == generation
         assert cross["embedded"] == 0 and cross["total"] == health["counts"]["chunks"]
+        total = cross["total"]
 
         early = client.post("/search", json={"query": CHINESE_QUESTION, "k": 5})
         assert early.status_code == 200
         notes = early.json()["notes"]
-        assert any("being built" in n and f"0 of {cross['total']} passages" in n for n in notes), notes
+        assert any("being built" in n and f"(0 of {total} passages embedded)" in n for n in notes), notes
         assert not any("repair" in n for n in notes), notes
         assert not _finds_102(early.json())  # without the leg nothing reads the English section
+    # The server stopped mid-build: the batch in flight ends, is cached, and the build stops.
+    held.waiting.clear()
+    held.go.set()
+    assert ns.cross_indexing.builder.wait(WAIT_S).state == "missing"  # type: ignore[union-attr]
+    assert held.batches == 1 and not ns.cross_language.store.has(generation)  # type: ignore[union-attr]
+
+    held.go.clear()
+    with TestClient(create_app(ns.settings, service=ns)) as client:  # started again: it goes on from the cache
+        assert held.waiting.wait(WAIT_S)
+        cross = client.get("/health").json()["cross_language"]
+        assert (cross["state"], cross["embedded"], cross["total"]) == ("building", BATCH, total)
+        notes = client.post("/search", json={"query": CHINESE_QUESTION, "k": 5}).json()["notes"]
+        assert any(f"({BATCH} of {total} passages embedded)" in n for n in notes), notes
 
         held.go.set()
         status = ns.cross_indexing.builder.wait(WAIT_S)  # type: ignore[union-attr]
         assert status.state == "done" and status.generation == generation, status
-
         late = client.post("/search", json={"query": CHINESE_QUESTION, "k": 5}).json()
         assert _finds_102(late), [(h["doc_id"], [p["path"] for p in h["passages"]]) for h in late["hits"]]
         assert not any("cross-language" in n for n in late["notes"]), late["notes"]
         done = client.get("/health").json()["cross_language"]
         assert done["state"] == "done" and done["generation"] == generation
-    assert held.batches == -(-cross["total"] // BATCH)  # every passage embedded once, a batch at a time
+    assert held.batches == 1 + -(-(total - BATCH) // BATCH)  # every passage embedded once, a batch at a time
 
 
 def test_a_newer_generation_stops_the_older_build_and_reuses_its_batches(tmp_path: Path, real_embedder) -> None:
