@@ -136,9 +136,8 @@ def ingest(
         "--ray-workers", min=1, help="Embed actors on the cluster (default: as many as it holds)."
     )] = None,
     cross_language: Annotated[Optional[CrossLanguageBuild], typer.Option(
-        "--cross-language",
-        help="The cross-language index: 'now' (after the main one, with progress) or 'later' (`navsearch serve` "
-        "builds it in the background). Default: NAVSEARCH_EMBEDDING__CROSS_LANGUAGE_BUILD.",
+        "--cross-language", help="The cross-language index: 'now' (after the main one, with progress) or 'later' "
+        "(`navsearch serve` builds it in the background). Default: NAVSEARCH_EMBEDDING__CROSS_LANGUAGE_BUILD.",
     )] = None,
 ) -> None:
     """Parse, chunk and embed documents into the index; unchanged ones cost nothing."""
@@ -191,8 +190,7 @@ def ingest(
 
 
 def _build_cross_language(service: NavSearch, generation: int, progress: bool) -> None:
-    """The published generation's cross-language index in the foreground, when it lacks
-    one. Searches work already: Ctrl-C stops here, the main generation intact."""
+    """The generation's cross-language index here, when it lacks one; Ctrl-C leaves the main one intact."""
     if service.cross_language is None or service.index_problem() is None:
         return
     typer.echo(f"generation {generation} answers searches now; building its cross-language index (English<->Chinese, "
@@ -440,10 +438,13 @@ def tune(
 def repair() -> None:
     """Check the catalog, remove what an interrupted publish left, and rebuild the index
     generation from the catalog when it is missing, damaged or out of date."""
-    report = _service().repair(progress=True)
+    service = _service()
+    service.cross_mode = "now"  # asked to mend: the cross-language index too, here, with progress
+    report = service.repair(progress=True)
     typer.echo(f"catalog: intact; {report.temp_files_removed} leftover temporary file(s) removed")
     if report.problem:
-        typer.echo(f"index: {report.problem}; generation {report.generation} published from the catalog")
+        done = "published from the catalog" if report.republished else "kept; its cross-language index built"
+        typer.echo(f"index: {report.problem}; generation {report.generation} {done}")
     else:
         typer.echo(f"index: generation {report.generation} is current and intact")
 

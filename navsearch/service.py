@@ -65,8 +65,7 @@ class NavSearch:
         # The published generation the loaded searcher was loaded for: when that one was
         # damaged and an older one serves, it is not reloaded on every search.
         self._loaded_for: tuple[int, bool] | None = None
-        # When a published generation's cross-language index is built (cross_build.py);
-        # the server sets "background".
+        # When a published generation's cross-language index is built (cross_build.py; the server: "background").
         self.cross_mode: CrossMode = settings.embedding.cross_language_build
 
     @property
@@ -227,10 +226,10 @@ class NavSearch:
         self.catalog.check_integrity()
         with self._write_lock:  # one writer at a time: ingest, delete, repair each publish
             swept = sweep_temp_files(self.vector_dir)
-            problem = self.index_problem()
+            problem, before = self.index_problem(), published(self.index_store())
             manifest = self.ensure_index(progress)
         self._forget_searcher()
-        return RepairReport(problem=problem, generation=manifest.generation, temp_files_removed=swept, manifest=manifest)
+        return RepairReport(problem, manifest.generation, swept, manifest, before is None or before.generation != manifest.generation)
 
     def cross_language_status(self) -> BuildStatus | None:
         """The published generation's cross-language index: built, missing, being built

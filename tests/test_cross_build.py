@@ -175,7 +175,7 @@ def test_a_failed_build_leaves_search_serving_and_the_next_one_reuses_the_cache(
 
     held.fail_at = None
     report = ns.repair()
-    assert report.generation == generation  # the main generation was intact: not republished
+    assert report.generation == generation and not report.republished  # the main generation was intact
     assert "no cross-language index" in (report.problem or "")
     assert ns.cross_indexing.builder.wait(WAIT_S).state == "done"  # type: ignore[union-attr]
     index, note = ns.cross_language.store.load(generation)  # type: ignore[union-attr]
@@ -217,10 +217,18 @@ def test_the_command_line_builds_now_or_leaves_it_for_later(
     assert searched.exit_code == 0 and "cn-patent-law" in searched.output, searched.output
     monkeypatch.setattr(E5Embedder, "embed", embed)
 
+    repaired = runner.invoke(cli, ["repair"])  # builds it here and now, from the cache
+    assert repaired.exit_code == 0, repaired.output
+    assert "generation 1 kept; its cross-language index built" in repaired.output, repaired.output
+    store = NavSearch(Settings()).cross_language.store  # type: ignore[union-attr]
+    first, note = store.load(1)
+    assert first is not None, note
+    assert first.manifest.embedded <= first.manifest.count - BATCH  # the interrupted run's batch was kept
+
+    (corpus / "note.txt").write_text("Notice on patent pledge financing.\n\nBanks shall accept patents as collateral.\n")
     now = runner.invoke(cli, ["ingest", str(corpus), "-q"])  # the default: now
     assert now.exit_code == 0, now.output
-    assert "generation 1: cross-language index published" in now.output
-    ns = NavSearch(Settings())
-    index_, note = ns.cross_language.store.load(1)  # type: ignore[union-attr]
-    assert index_ is not None, note
-    assert index_.manifest.embedded <= index_.manifest.count - BATCH  # the interrupted run's batch was kept
+    assert "generation 2: cross-language index published" in now.output, now.output
+    second, note = store.load(2)
+    assert second is not None, note
+    assert 0 < second.manifest.embedded <= second.manifest.count - first.manifest.count  # only the new file's

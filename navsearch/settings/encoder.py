@@ -57,11 +57,11 @@ class EmbeddingSettings(BaseModel):
     cross_language_build: CrossLanguageBuild = Field(
         "now",
         description=(
-            "When `navsearch ingest` and `navsearch repair` build the cross-language index of the "
-            "generation they publish: 'now' (in the foreground, with progress, after the main "
-            "index: searches work meanwhile from another process) or 'later' (left to the server, "
-            "which builds it in the background at start; `make index` uses it so `make run` serves "
-            "after the main encoder). The server always builds it in the background. "
+            "When `navsearch ingest` builds the cross-language index of the generation it "
+            "publishes: 'now' (in the foreground, with progress, after the main index: searches "
+            "work meanwhile from another process) or 'later' (left to the server, which builds it "
+            "in the background at start; `make index` uses it so `make run` serves after the main "
+            "encoder). `navsearch repair` builds it now; the server always in the background. "
             "`navsearch ingest --cross-language` overrides it."
         ),
     )
