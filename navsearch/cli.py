@@ -15,7 +15,7 @@ import typer
 from navsearch.errors import NavsearchError
 from navsearch.filters import parse_date
 from navsearch.service import EVAL_MODES, NavSearch, eval_table
-from navsearch.settings import Settings
+from navsearch.settings import CrossLanguageBuild, Settings
 from navsearch.types import DATE_FIELDS, DOC_TYPES, MODES, Filters, Hit
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False, help="Search patents and policy documents.")
@@ -115,39 +115,35 @@ def _print_hits(hits: list[Hit]) -> None:
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
-    prune: Annotated[
-        bool,
-        typer.Option(help="Remove documents of files gone from the folders given (refused for an empty or missing folder)."),
-    ] = False,
+    prune: Annotated[bool, typer.Option(
+        help="Remove documents of files gone from the folders given (refused for an empty or missing folder).",
+    )] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List what would be added, changed, removed and pruned; write nothing.")
     ] = False,
-    allow_shrink: Annotated[
-        bool,
-        typer.Option(
-            "--allow-shrink",
-            help="Let a file that lost more than NAVSEARCH_INGEST__MAX_SHRINK_SHARE of its documents remove them.",
-        ),
-    ] = False,
+    allow_shrink: Annotated[bool, typer.Option(
+        "--allow-shrink", help="Let a file that lost more than NAVSEARCH_INGEST__MAX_SHRINK_SHARE of its documents remove them.",
+    )] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
-    ray: Annotated[
-        Optional[str],
-        typer.Option(
-            "--ray",
-            metavar="[ADDRESS]",
-            help=(
-                "Parse, chunk and embed on a Ray cluster (HEAD:6379); alone (last, or before another "
-                f"option) or '{LOCAL_RAY}': a local Ray in this process. Needs the 'cluster' extra."
-            ),
+    ray: Annotated[Optional[str], typer.Option(
+        "--ray", metavar="[ADDRESS]",
+        help=(
+            "Parse, chunk and embed on a Ray cluster (HEAD:6379); alone (last, or before another "
+            f"option) or '{LOCAL_RAY}': a local Ray in this process. Needs the 'cluster' extra."
         ),
-    ] = None,
-    ray_workers: Annotated[
-        Optional[int],
-        typer.Option("--ray-workers", min=1, help="Embed actors on the cluster (default: as many as it holds)."),
-    ] = None,
+    )] = None,
+    ray_workers: Annotated[Optional[int], typer.Option(
+        "--ray-workers", min=1, help="Embed actors on the cluster (default: as many as it holds)."
+    )] = None,
+    cross_language: Annotated[Optional[CrossLanguageBuild], typer.Option(
+        "--cross-language", help="The cross-language index: 'now' (after the main one, with progress) or 'later' "
+        "(`navsearch serve` builds it in the background). Default: NAVSEARCH_EMBEDDING__CROSS_LANGUAGE_BUILD.",
+    )] = None,
 ) -> None:
     """Parse, chunk and embed documents into the index; unchanged ones cost nothing."""
     service = _service()
+    build_now = (cross_language or service.settings.embedding.cross_language_build) == "now"
+    service.cross_mode = "later"  # the main generation first, then (when now) its cross-language index below
     if ray is not None:
         if dry_run:
             raise NavsearchError("--dry-run reads files on this machine: run it without --ray")
@@ -187,8 +183,26 @@ def ingest(
         )
     if report.nodes:
         typer.echo(f"on Ray: the files were parsed and embedded on {len(report.nodes)} node(s)")
+    if build_now and report.generation is not None and not report.dry_run:
+        _build_cross_language(service, report.generation, progress=not quiet)
     if report.failed:
         raise typer.Exit(1)
+
+
+def _build_cross_language(service: NavSearch, generation: int, progress: bool) -> None:
+    """The generation's cross-language index here, when it lacks one; Ctrl-C leaves the main one intact."""
+    if service.cross_language is None or service.index_problem() is None:
+        return
+    typer.echo(f"generation {generation} answers searches now; building its cross-language index (English<->Chinese, "
+               "multilingual-e5-small). Ctrl-C leaves the rest to `navsearch serve` or `navsearch repair`, keeping what is done")
+    service.cross_mode = "now"
+    try:
+        service.ensure_index(progress=progress)
+    except KeyboardInterrupt:
+        typer.echo(f"stopped: generation {generation} serves without the cross-language leg until `navsearch serve` "
+                   "or `navsearch repair` finishes it", err=True)
+        raise typer.Exit(130) from None
+    typer.echo(f"generation {generation}: cross-language index published")
 
 
 @app.command()
@@ -424,10 +438,13 @@ def tune(
 def repair() -> None:
     """Check the catalog, remove what an interrupted publish left, and rebuild the index
     generation from the catalog when it is missing, damaged or out of date."""
-    report = _service().repair()
+    service = _service()
+    service.cross_mode = "now"  # asked to mend: the cross-language index too, here, with progress
+    report = service.repair(progress=True)
     typer.echo(f"catalog: intact; {report.temp_files_removed} leftover temporary file(s) removed")
     if report.problem:
-        typer.echo(f"index: {report.problem}; generation {report.generation} published from the catalog")
+        done = "published from the catalog" if report.republished else "kept; its cross-language index built"
+        typer.echo(f"index: {report.problem}; generation {report.generation} {done}")
     else:
         typer.echo(f"index: generation {report.generation} is current and intact")
 

@@ -34,7 +34,6 @@ from navsearch.ingest.registry import format_for, iter_files
 from navsearch.ingest.worker import ParseLimits, ParseWorker
 from navsearch.progress import Progress, track
 from navsearch.settings import IngestSettings
-from navsearch.store.crosslang import CrossLanguageStore
 from navsearch.store.records import FileRecord
 from navsearch.store.ledger import SourceRoot, owner, plan_roots, root_of
 from navsearch.store.protocol import IndexStore, Ledger, Manifest, Store
@@ -174,10 +173,8 @@ class Indexer:
         store: IndexStore,
         settings: IngestSettings | None = None,
         encoder_training: dict[str, Any] | None = None,
-        cross_language: CrossLanguageStore | None = None,
     ) -> None:
         self.catalog = catalog
-        self.cross_language = cross_language  # published after each generation (store/crosslang.py)
         self.encoder_training = encoder_training  # a tuned encoder's record, for the manifests
         self.embedder = embedder
         self.chunker = chunker
@@ -216,7 +213,7 @@ class Indexer:
                     report.files.append(self.failed(source, exc, dry_run))
                 if on_file is not None:
                     on_file(report.files[-1])
-        self.finish(report, plan, started, progress)
+        self.finish(report, plan, started)
         return report
 
     def plan(self, paths: Sequence[Path], *, prune: bool = False, dry_run: bool = False) -> IngestPlan:
@@ -250,7 +247,7 @@ class Indexer:
             self.catalog.record_failure(source, step, str(exc))
         return FileReport(source, "failed", error=str(exc))
 
-    def finish(self, report: IngestReport, plan: IngestPlan, started: float, progress: bool = False) -> None:
+    def finish(self, report: IngestReport, plan: IngestPlan, started: float) -> None:
         """After the files: prune what is gone, then publish a generation when the
         catalog changed (or the published one is missing, stale or damaged)."""
         dry_run = plan.dry_run
@@ -264,7 +261,7 @@ class Indexer:
         else:
             changed = any(f.documents_changed or f.documents_removed for f in report.files) or report.documents_pruned
             if changed or self._needs_publish():
-                report.generation = self.publish(progress).generation
+                report.generation = self.publish().generation
             else:
                 manifest = self.store.current()
                 report.generation = manifest.generation if manifest else None
@@ -281,17 +278,13 @@ class Indexer:
             return True
         return self.store.problem(manifest) is not None
 
-    def publish(self, progress: bool = False) -> Manifest:
+    def publish(self) -> Manifest:
         """Build the dense and lexical indexes of a generation from every chunk in the
-        catalog and publish them, then the generation's cross-language index."""
+        catalog and publish them. The generation's cross-language index is the service's
+        to build after it (cross_build.py: now, later or in the background), so searches
+        use the new generation at once and that leg joins when its index is there."""
         manifest = self.store.publish(self.embedder.model_id, self.embedder.dimension, self.encoder_training)
         log.info("published vector index generation %d (%d vectors)", manifest.generation, manifest.count)
-        if self.cross_language is not None:
-            # After the main index, not inside it: searches use the new generation at once,
-            # and the cross-language leg joins them when its index is there (a stop in
-            # between is a problem `navsearch repair` and the server's start mend).
-            cross = self.cross_language.publish(manifest.generation, progress=progress)
-            log.info("published its cross-language index (%d vectors, %d embedded)", cross.count, cross.embedded)
         return manifest
 
     @staticmethod

@@ -38,6 +38,7 @@ class Progress:
         unit: str = "it",
         enabled: bool = True,
         interval_s: float = LINE_INTERVAL_S,
+        bar: bool = True,
     ) -> None:
         self.total = total
         self.desc = desc
@@ -48,7 +49,9 @@ class Progress:
         self._started = time.monotonic()
         self._last_line = self._started
         self._bar = None
-        if enabled and is_terminal():
+        # bar=False: lines even on a terminal (a server's background work: a bar redrawn
+        # there would tear through its request log).
+        if enabled and bar and is_terminal():
             from tqdm import tqdm
 
             self._bar = tqdm(total=total, desc=desc, unit=unit)

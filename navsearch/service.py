@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from navsearch.chunking.chunker import Chunker, chunker_for
 from navsearch.citations import PassageContext, cite, document_label, passage_context
+from navsearch.cross_build import BuildStatus, CrossIndexing, CrossMode
 from navsearch.embedding.base import Embedder
 from navsearch.embedding.provenance import training_of
 from navsearch.embedding.registry import make_embedder
@@ -19,6 +20,7 @@ from navsearch.embedding.sentence_transformer import resolve_model
 from navsearch.errors import IndexMismatch, InvalidInput, NavsearchError, NotFound, NotReady
 from navsearch.eval.runner import format_table as eval_table  # the facade's table of evaluate()'s results
 from navsearch.filters import build_filters
+from navsearch.index_state import main_problem, published
 from navsearch.indexer import FileReport, Indexer, IngestReport
 from navsearch.ingest.registry import iter_files
 from navsearch.report import DocumentReport, document_report
@@ -65,6 +67,8 @@ class NavSearch:
         # The published generation the loaded searcher was loaded for: when that one was
         # damaged and an older one serves, it is not reloaded on every search.
         self._loaded_for: tuple[int, bool] | None = None
+        # When a published generation's cross-language index is built (cross_build.py; the server: "background").
+        self.cross_mode: CrossMode = settings.embedding.cross_language_build
 
     @property
     def embedder(self) -> Embedder:
@@ -75,6 +79,10 @@ class NavSearch:
     @cached_property
     def cross_language(self) -> CrossLanguage | None:
         return CrossLanguage.configured(self.settings, self.catalog)
+
+    @cached_property
+    def cross_indexing(self) -> CrossIndexing | None:
+        return CrossIndexing(self.cross_language) if self.cross_language is not None else None
 
     @cached_property
     def catalog(self) -> Store:
@@ -98,10 +106,7 @@ class NavSearch:
             training = training_of(resolve_model(self.settings.embedding.model)[0])
         except NavsearchError:  # a model package that is not installed: the embedder says so
             training = None
-        return Indexer(
-            self.catalog, self.embedder, self.chunker(), self.index_store(), self.settings.ingest, training,
-            self.cross_language.store if self.cross_language else None,
-        )
+        return Indexer(self.catalog, self.embedder, self.chunker(), self.index_store(), self.settings.ingest, training)
 
     @property
     def uploads_dir(self) -> Path:
@@ -122,7 +127,7 @@ class NavSearch:
         generation is published. ``on_file`` is called after each file."""
         return self._written(lambda: self.indexer().ingest(
             paths, prune=prune, progress=progress, dry_run=dry_run, allow_shrink=allow_shrink, on_file=on_file
-        ))
+        ), progress)
 
     def ingest_on_ray(
         self, paths: Sequence[Path], *, address: str | None = None, workers: int | None = None,
@@ -134,13 +139,21 @@ class NavSearch:
         return self._written(lambda: ingest_on_ray(
             self.indexer(), self.settings, paths, address=address, workers=workers, prune=prune,
             progress=progress, allow_shrink=allow_shrink,
-        ))
+        ), progress)
 
-    def _written(self, write: Callable[[], IngestReport]) -> IngestReport:
+    def _written(self, write: Callable[[], IngestReport], progress: bool) -> IngestReport:
         with self._write_lock:  # one writer at a time in this process
             report = write()
         self._forget_searcher()
+        if report.generation is not None and not report.dry_run:
+            self._cross_after(report.generation, progress)
         return report
+
+    def _cross_after(self, generation: int, progress: bool = False, check: bool = False) -> None:
+        """The cross-language index of a generation just published or found, when it lacks
+        one (``check``: or it is damaged): built now, later or in the background (cross_mode)."""
+        if self.cross_indexing is not None and not self.catalog.read_only:
+            self.cross_indexing.after_publish(generation, self.cross_mode, progress=progress, check=check)
 
     @staticmethod
     def count_files(paths: Sequence[Path]) -> int:
@@ -173,6 +186,7 @@ class NavSearch:
                     uploaded.parent.rmdir()
             manifest = self.indexer().publish()
         self._forget_searcher()
+        self._cross_after(manifest.generation)
         return Deletion(doc_id, state.source, uploaded is not None, removed, manifest.generation)
 
     def _uploaded_file(self, source: str) -> Path | None:
@@ -189,52 +203,53 @@ class NavSearch:
 
     def index_problem(self) -> str | None:
         """Why the published generation cannot serve as it is (none, unreadable, damaged,
-        or older than the catalog), or None when it is current and intact."""
-        store = self.index_store()
-        try:
-            manifest = store.current()
-        except IndexMismatch as exc:
-            return str(exc)
-        if manifest is None:
-            return "no index generation has been published"
-        if manifest.corpus_fingerprint != self.catalog.fingerprint():
-            return "the index generation is older than the catalog"
-        if (problem := store.problem(manifest)) is not None:
-            return problem
-        cross = self.cross_language
-        return cross.store.load(manifest.generation)[1] if cross is not None and not self.catalog.read_only else None
+        older than the catalog, its cross-language index missing or damaged), or None."""
+        problem, manifest = main_problem(self.index_store(), self.catalog)
+        if problem is None and manifest is not None and self.cross_indexing is not None and not self.catalog.read_only:
+            return self.cross_indexing.problem(manifest.generation)
+        return problem
 
-    def ensure_index(self) -> Manifest:
-        """The published generation; rebuilt from the catalog when missing, stale or damaged."""
-        if self.index_problem() is not None and not self.catalog.read_only:
+    def ensure_index(self, progress: bool = False) -> Manifest:
+        """The published generation; rebuilt from the catalog when missing, stale or damaged.
+        Its cross-language index, when missing or damaged, is built as cross_mode says (the
+        server: in the background, so this returns after the main index only)."""
+        if main_problem(self.index_store(), self.catalog)[0] is not None and not self.catalog.read_only:
             self.catalog.check_model(self.embedder.model_id, self.embedder.dimension)
-            return self.indexer().publish()
-        manifest = self.index_store().current()
-        if manifest is None:
+            manifest = self.indexer().publish()
+        elif (manifest := self.index_store().current()) is None:
             raise NotReady("no index generation: run `navsearch ingest` first")
+        self._cross_after(manifest.generation, progress, check=True)
         return manifest
 
-    def repair(self) -> RepairReport:
+    def repair(self, progress: bool = False) -> RepairReport:
         """Check the catalog (SQLite quick_check: a damaged one is refused and left as it
         is), remove what an interrupted publish left, and republish the index generation
         from the catalog when it is missing, damaged or stale."""
         self.catalog.check_integrity()
         with self._write_lock:  # one writer at a time: ingest, delete, repair each publish
             swept = sweep_temp_files(self.vector_dir)
-            problem = self.index_problem()
-            manifest = self.ensure_index()
+            problem, before = self.index_problem(), published(self.index_store())
+            manifest = self.ensure_index(progress)
         self._forget_searcher()
-        return RepairReport(problem=problem, generation=manifest.generation, temp_files_removed=swept, manifest=manifest)
+        return RepairReport(problem, manifest.generation, swept, manifest, before is None or before.generation != manifest.generation)
+
+    def cross_language_status(self) -> BuildStatus | None:
+        """The published generation's cross-language index: built, missing, being built
+        (with progress) or failed; None when the leg is off."""
+        manifest = published(self.index_store())
+        return self.cross_indexing.status(manifest.generation if manifest else None) if self.cross_indexing else None
+
+    def stop_background_work(self) -> None:
+        """Stop a background build at its next batch (a server's shutdown)."""
+        if self.cross_indexing is not None:
+            self.cross_indexing.close()
 
     def searcher(self) -> Searcher:
         with self._lock:
             store = self.index_store()
-            try:
-                manifest = store.current()
-            except IndexMismatch:
-                manifest = None  # unreadable: load() falls back to an intact older generation
+            manifest = published(store)  # unreadable: load() falls back to an intact older generation
             current = self._searcher
-            cross = self.cross_language
+            cross, indexing = self.cross_language, self.cross_indexing
             # A generation's cross-language index is published after it: reload once it is there.
             has_cross = cross is not None and manifest is not None and cross.store.has(manifest.generation)
             wanted = (manifest.generation, has_cross) if manifest else None
@@ -247,6 +262,8 @@ class NavSearch:
                 # A read replica may still be replaying the newest generation and serve the
                 # one before: then the next search looks again. A damaged one is not retried.
                 self._loaded_for = wanted if generation.degraded else (loaded, leg is not None)
+            if current.cross is None and indexing and (note := indexing.status(current.generation.manifest.generation).note()):
+                current.cross_note = note  # its progress, rather than "run navsearch repair"
             return current
 
     # --- the settings' limits: every interface comes through here, so each is checked
@@ -368,30 +385,16 @@ class NavSearch:
         return Workbench(searcher, searcher.catalog, self.embedder, self.settings.prior_art)
 
     def prior_art(
-        self,
-        idea: str,
-        *,
-        elements: list[str] | None = None,
-        priority_date: date | None = None,
-        cutoff_field: DateField = "publication",
-        ipc: tuple[str, ...] = (),
-        jurisdictions: tuple[str, ...] = (),
-        k: int = 10,
-        policy_k: int | None = None,
+        self, idea: str, *, elements: list[str] | None = None, priority_date: date | None = None,
+        cutoff_field: DateField = "publication", ipc: tuple[str, ...] = (), jurisdictions: tuple[str, ...] = (),
+        k: int = 10, policy_k: int | None = None,
     ) -> "PriorArtResult":
         """Ranked prior art per family with an element-by-element map (see navsearch.priorart)."""
         bench = self.workbench()
         manifest = bench.searcher.index.manifest
         return bench.run(
-            idea,
-            elements=elements,
-            priority_date=priority_date,
-            cutoff_field=cutoff_field,
-            ipc=ipc,
-            jurisdictions=jurisdictions,
-            k=k,
-            policy_k=policy_k,
-            model=manifest.model_id,
+            idea, elements=elements, priority_date=priority_date, cutoff_field=cutoff_field, ipc=ipc,
+            jurisdictions=jurisdictions, k=k, policy_k=policy_k, model=manifest.model_id,
             corpus_fingerprint=manifest.corpus_fingerprint,
         )
 
@@ -492,9 +495,6 @@ class NavSearch:
 
     def info(self) -> IndexInfo:
         """Counts, model and the published generation of this index folder."""
-        try:
-            manifest = self.index_store().current()
-        except IndexMismatch:  # an unreadable manifest: as good as none (index_problem says why)
-            manifest = None
+        manifest = published(self.index_store())
         degraded = self._searcher.generation.degraded if self._searcher else None
         return IndexInfo.of(str(self.settings.index_dir), self.catalog, manifest, degraded)

@@ -16,6 +16,7 @@ class RepairReport:
     generation: int  # the generation published or found intact
     temp_files_removed: int
     manifest: Manifest  # that generation's
+    republished: bool = False  # its main index was published anew (else only its cross-language index was built)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ DATE_FIELDS: tuple[DateField, ...] = get_args(DateField)
 Mode = Literal["hybrid", "dense", "lexical"]  # which retrievers rank
 MODES: tuple[Mode, ...] = get_args(Mode)
 Grouping = Literal["document", "chunk"]  # one hit per document, or per passage
+# A generation's cross-language index: built, being built (in the background), missing, or its build failed.
+CrossBuildState = Literal["missing", "building", "done", "failed"]
 GROUPINGS: tuple[Grouping, ...] = get_args(Grouping)
 
 # Section kinds. Structural units a reader cites.

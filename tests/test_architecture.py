@@ -19,8 +19,10 @@ LAYERS: dict[str, float] = {
     # the library, from parsers and stores up to the features built on search
     "ingest": 2, "chunking": 2, "embedding": 2, "store": 2, "eval": 2,
     "indexer": 3, "retrieval": 3, "tune": 3,
+    "index_state": 3,  # what is wrong with a published generation (the service's start, repair)
     "priorart": 4, "answer": 4,
     "distributed": 4,  # the Ray ingest: the indexer's steps on a cluster
+    "cross_build": 4.2,  # when a generation's cross-language index is built (a server: in the background)
     "service_results": 4.5,  # the facade's plain records
     # the facade, then the interfaces over it
     "service": 5,

@@ -40,3 +40,20 @@ def test_disabled_says_nothing(monkeypatch: pytest.MonkeyPatch, capsys, caplog) 
     with caplog.at_level(logging.INFO, logger="navsearch.progress"):
         assert list(track([1, 2], desc="files", enabled=False)) == [1, 2]
     assert capsys.readouterr().err == "" and not caplog.records
+
+
+def test_background_work_logs_lines_even_on_a_terminal(monkeypatch: pytest.MonkeyPatch, capsys, caplog) -> None:
+    """A server's background build (bar=False): a bar would tear through its request log."""
+    monkeypatch.setattr(progress_mod, "is_terminal", lambda: True)
+    now = [0.0]
+    monkeypatch.setattr(progress_mod.time, "monotonic", lambda: now[0])
+    with caplog.at_level(logging.INFO, logger="navsearch.progress"):
+        with Progress(total=2, desc="cross-language", unit="text", bar=False) as p:
+            for t in (11.0, 20.0):
+                now[0] = t
+                p.update()
+    assert "\r" not in capsys.readouterr().err
+    assert [r.getMessage() for r in caplog.records] == [
+        "cross-language progress: 1/2 text (50%) in 11 s (11 s/text)",
+        "cross-language done: 2/2 text (100%) in 20 s (10 s/text)",
+    ]

@@ -22,6 +22,7 @@ from navsearch.api.ingest_runs import RunRegistry
 from navsearch.api.schemas import (
     AnswerOut,
     ChunkOut,
+    CrossLanguageOut,
     ContextOut,
     DocumentOut,
     FailureOut,
@@ -54,6 +55,9 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ns = service or NavSearch(settings)
+        # The cross-language index (e5: minutes to hours) is built by a worker thread
+        # while the server answers; searches say how far it is (cross_build.py).
+        ns.cross_mode = "background"
         app.state.service = ns
         app.state.startup_error = None
         # A damaged catalog stops the server (CatalogDamaged): serving from it would answer
@@ -61,13 +65,15 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
         ns.catalog.check_integrity()
         try:
             # Rebuild the index generation from the catalog if it is missing, stale or
-            # damaged, then load the model and the index now rather than on the first request.
+            # damaged (its cross-language index: in the background), then load the model
+            # and the index now rather than on the first request.
             if ns.catalog.counts()["documents"]:
                 ns.ensure_index()
                 ns.searcher()
         except NavsearchError as exc:
             app.state.startup_error = str(exc)
         yield
+        ns.stop_background_work()
         ns.catalog.close()
 
     app = FastAPI(
@@ -89,6 +95,7 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
     @app.get("/health", response_model=HealthOut)
     def health(request: Request, ns: Service) -> HealthOut:
         info = ns.info()
+        cross = ns.cross_language_status()
         ready = bool(info.generation) and info.index_current and not request.app.state.startup_error
         return HealthOut(
             status="ok" if ready else "not ready",
@@ -99,6 +106,9 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
             detail=problems.redactor(request)(request.app.state.startup_error or "")
             or (None if ready else "no current index: run `navsearch ingest`"),
             degraded=problems.redactor(request)(info.degraded or "") or None,
+            cross_language=CrossLanguageOut.model_validate(
+                {**asdict(cross), "error": problems.redactor(request)(cross.error or "") or None}
+            ) if cross else None,
         )
 
     @app.post(

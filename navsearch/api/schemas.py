@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from navsearch.filters import IPC_PATTERN, JURISDICTION_PATTERN
 from navsearch.settings import Settings
-from navsearch.types import DateField, DocType, Grouping, Mode
+from navsearch.types import CrossBuildState, DateField, DocType, Grouping, Mode
 
 IpcPrefix = Annotated[str, StringConstraints(pattern=IPC_PATTERN, max_length=16)]
 Jurisdiction = Annotated[str, StringConstraints(pattern=JURISDICTION_PATTERN)]
@@ -119,6 +119,17 @@ class DocumentOut(BaseModel):
     chunks: list[ChunkOut]
 
 
+class CrossLanguageOut(BaseModel):
+    state: CrossBuildState = Field(
+        description="The published generation's cross-language index: built, being built in the background, "
+        "missing, or its last build failed (searches go on without the leg meanwhile)."
+    )
+    generation: int | None
+    embedded: int | None = Field(None, description="Passages with a multilingual vector so far (cached ones included).")
+    total: int | None = Field(None, description="Passages of the generation (None until counted).")
+    error: str | None = None
+
+
 class HealthOut(BaseModel):
     status: Literal["ok", "not ready"]
     ready: bool
@@ -128,6 +139,9 @@ class HealthOut(BaseModel):
     detail: str | None = None
     degraded: str | None = Field(
         None, description="Why an older index generation than the published one is serving (it is being rebuilt)."
+    )
+    cross_language: CrossLanguageOut | None = Field(
+        None, description="The cross-language index and its background build's progress; null when the leg is off."
     )
 
 

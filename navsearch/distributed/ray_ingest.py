@@ -68,7 +68,7 @@ def ingest_on_ray(
     log.info("ray ingest: %d file(s) to ingest, %d unchanged or refused", len(todo), len(report.files))
     if todo:
         _run(indexer, settings, todo, report, done, address=address, workers=workers, progress=progress, allow_shrink=allow_shrink)
-    indexer.finish(report, plan, started, progress)
+    indexer.finish(report, plan, started)
     return report
 
 

@@ -14,14 +14,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # keeps importing from ``navsearch.settings``.
 from navsearch.settings.api import MIN_KEY_CHARS, SCOPES, ApiKey, ApiSettings, Scope
 from navsearch.settings.cluster import ClusterSettings
-from navsearch.settings.encoder import DEFAULT_MODEL, PROJECT_ROOT, ChunkingSettings, EmbeddingSettings, TuneSettings
+from navsearch.settings.encoder import (
+    DEFAULT_MODEL, PROJECT_ROOT, ChunkingSettings, CrossLanguageBuild, EmbeddingSettings, TuneSettings,
+)
 from navsearch.settings.ingest import IngestSettings
 from navsearch.settings.search import AnswerSettings, PriorArtSettings, RetrievalSettings
 from navsearch.settings.store import StoreSettings
 
 __all__ = [
     "DEFAULT_MODEL", "MIN_KEY_CHARS", "PROJECT_ROOT", "SCOPES", "AnswerSettings", "ApiKey", "ApiSettings",
-    "ChunkingSettings", "ClusterSettings", "EmbeddingSettings", "IngestSettings", "PriorArtSettings", "RetrievalSettings",
+    "ChunkingSettings", "ClusterSettings", "CrossLanguageBuild", "EmbeddingSettings", "IngestSettings",
+    "PriorArtSettings", "RetrievalSettings",
     "Scope", "Settings", "StoreSettings", "TuneSettings",
 ]
 

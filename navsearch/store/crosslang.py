@@ -19,7 +19,8 @@ import io
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Protocol
@@ -27,7 +28,7 @@ from typing import Protocol
 import numpy as np
 
 from navsearch.errors import IndexMismatch
-from navsearch.progress import track
+from navsearch.progress import Progress
 from navsearch.store import dense
 from navsearch.store.catalog import Catalog
 from navsearch.store.generation import KEEP_GENERATIONS, _read_verified, _write_atomic
@@ -35,7 +36,7 @@ from navsearch.store.reads import chunk_scripts
 from navsearch.terms import SCRIPTS
 
 log = logging.getLogger("navsearch.store")
-CACHE_BATCH = 256  # texts embedded and stored per step of a publish
+OnProgress = Callable[[int, int], None]  # (passages with a vector, passages of the generation)
 
 
 class PassageEncoder(Protocol):
@@ -121,13 +122,24 @@ class CrossLanguageIndex:
 class CrossLanguageStore:
     """The cross-language index of one index folder's generations."""
 
-    def __init__(self, folder: Path, catalog: Catalog, embedder: PassageEncoder) -> None:
+    def __init__(self, folder: Path, catalog: Catalog, embedder: PassageEncoder, batch: int = 256) -> None:
         self.folder = folder
         self.catalog = catalog
         self.embedder = embedder
+        self.batch = batch  # texts embedded and stored per step (embedding.cross_language_batch)
 
-    def publish(self, generation: int, *, progress: bool = False) -> CrossManifest:
-        """Embed the chunks of ``generation`` the cache lacks and publish their index."""
+    def publish(
+        self,
+        generation: int,
+        *,
+        progress: bool = False,
+        bar: bool = True,
+        stop: Callable[[], bool] | None = None,
+        on_progress: OnProgress | None = None,
+    ) -> CrossManifest | None:
+        """Embed the chunks of ``generation`` the cache lacks and publish their index. None
+        when ``stop`` answered True between two batches: nothing is published then, and
+        what was embedded stays in the cache for the next publish."""
         self.folder.mkdir(parents=True, exist_ok=True)
         rows = chunk_scripts(self.catalog, at=generation)
         cache = VectorCache(self.folder / "vectors.sqlite", self.embedder.model_id)
@@ -135,17 +147,29 @@ class CrossLanguageStore:
             keys = [cache.key(text) for _, _, text in rows]
             stored = cache.get(keys)
             todo = {k: text for k, (_, _, text) in zip(keys, rows) if k not in stored}
+            uses = Counter(keys)  # passages sharing a text are done together
+            missing = sum(uses[k] for k in todo)
+            if on_progress is not None:
+                on_progress(len(rows) - missing, len(rows))
             if todo:
                 log.info("cross-language index: embedding %d new chunk(s) of %d", len(todo), len(rows))
                 pending = list(todo.items())
                 # Stored a part at a time: a publish stopped after minutes of embedding
                 # keeps what it embedded for the next one.
-                for start in track(range(0, len(pending), CACHE_BATCH), desc="cross-language", unit="batch", enabled=progress):
-                    part = pending[start : start + CACHE_BATCH]
-                    vectors = self.embedder.embed([text for _, text in part])
-                    fresh = {k: v.astype(np.float32).tobytes() for (k, _), v in zip(part, vectors)}
-                    cache.put(fresh.items())
-                    stored.update(fresh)
+                with Progress(total=len(pending), desc="cross-language", unit="text", enabled=progress, bar=bar) as shown:
+                    for start in range(0, len(pending), self.batch):
+                        if stop is not None and stop():
+                            log.info("cross-language index of generation %d: stopped; embedded vectors kept", generation)
+                            return None
+                        part = pending[start : start + self.batch]
+                        vectors = self.embedder.embed([text for _, text in part])
+                        fresh = {k: v.astype(np.float32).tobytes() for (k, _), v in zip(part, vectors)}
+                        cache.put(fresh.items())
+                        stored.update(fresh)
+                        shown.update(len(part))
+                        missing -= sum(uses[k] for k in fresh)
+                        if on_progress is not None:
+                            on_progress(len(rows) - missing, len(rows))
         finally:
             cache.close()
         dim = self.embedder.dimension
@@ -178,7 +202,10 @@ class CrossLanguageStore:
             with np.load(io.BytesIO(_read_verified(self.folder / manifest.scripts_file, manifest.scripts_sha256))) as z:
                 scripts = {s: z[s] for s in z.files}
         except FileNotFoundError:
-            return None, f"generation {generation} has no cross-language index (run `navsearch repair`)"
+            return None, (
+                f"generation {generation} has no cross-language index yet (the server builds it; "
+                "or run `navsearch repair`)"
+            )
         except (IndexMismatch, OSError, ValueError, TypeError, RuntimeError) as exc:
             log.error("cross-language index of generation %d unreadable: %s", generation, exc)
             return None, f"the cross-language index of generation {generation} is damaged (run `navsearch repair`)"
