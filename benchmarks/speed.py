@@ -40,6 +40,7 @@ from navsearch.service import NavSearch
 from navsearch.settings import Settings
 from navsearch.store.catalog import Catalog
 from navsearch.store.lexical import Bm25Index
+from navsearch.store.protocol import AnnSearch
 from navsearch.terms import analyze
 from navsearch.types import Chunk, Document, chunk_id_for
 
@@ -202,6 +203,13 @@ def search_latency(embedder, chunks, queries: list[str], ideas: list[str], scale
         truth = set(ids[np.argpartition(-scores, 10)[:10]].tolist())
         recall.append(len(truth & {i for i, _ in got[:10]}) / 10)
     out["dense_recall@10"] = round(float(np.mean(recall)), 4)
+    if manifest.index_type.startswith("HNSW"):  # the trade-off the default efSearch sits on
+        truths = [set(ids[np.argpartition(-(matrix @ v), 10)[:10]].tolist()) for v in vectors[:100]]
+        for ef in (128, 512, 1024):
+            ann = AnnSearch(ef_search=ef)
+            timing, got = timed(lambda v: searcher.index.search(v, 100, None, ann), vectors[:100])
+            out[f"dense_ef{ef}"] = {**timing, "recall@10": round(float(np.mean(
+                [len(t & {i for i, _ in g[:10]}) / 10 for t, g in zip(truths, got)])), 4)}
     del matrix
     if http:
         fresh = NavSearch(settings, embedder=embedder)  # its own query-vector cache: every idea is cold

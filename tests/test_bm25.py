@@ -82,3 +82,49 @@ def test_round_trip_and_format_check() -> None:
     np.savez(buf, format=np.array("other/9"))
     with pytest.raises(IndexMismatch, match="other/9"):
         Bm25Index.from_bytes(buf.getvalue())
+
+
+def test_pruned_search_returns_the_exhaustive_top_k(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """MaxScore (lexical.py's _pruned) skips the longest lists' sums: on a corpus whose
+    common words fill long lists and rarer ones short lists, its top k must be the
+    exhaustive sum's: the same scores, and the same chunks above the k-th score."""
+    import numpy as np
+
+    from navsearch.store import lexical
+
+    rng = np.random.default_rng(7)
+    common = [f"common{i}" for i in range(6)]
+    middle = [f"middle{i}" for i in range(40)]
+    rare = [f"rare{i}" for i in range(400)]
+    rows = []
+    for i in range(6000):
+        words = list(rng.choice(common, 4)) + list(rng.choice(middle, 3)) + list(rng.choice(rare, rng.integers(0, 3)))
+        rows.append((i + 1, " ".join(rng.permutation(words))))
+    index = Bm25Index.build(rows)
+    monkeypatch.setattr(lexical, "PRUNE_FROM_POSTINGS", 0)  # prune even this small index
+    calls = {"pruned": 0, "fallback": 0}
+    pruned, exhaustive = Bm25Index._pruned, Bm25Index._exhaustive
+
+    def counted_pruned(self, cols, k):  # type: ignore[no-untyped-def]
+        calls["pruned"] += 1
+        return pruned(self, cols, k)
+
+    def counted_exhaustive(self, cols, k, allowed):  # type: ignore[no-untyped-def]
+        calls["fallback"] += 1
+        return exhaustive(self, cols, k, allowed)
+
+    monkeypatch.setattr(Bm25Index, "_pruned", counted_pruned)
+    monkeypatch.setattr(Bm25Index, "_exhaustive", counted_exhaustive)
+    for q in range(40):
+        terms = [str(t) for t in rng.choice(common, 2)] + [str(t) for t in rng.choice(middle, 2)] + [str(rng.choice(rare))]
+        cols = [(index.vocab[t], 1.0) for t in dict.fromkeys(terms) if t in index.vocab]
+        for k in (5, 50):
+            got = index.search(terms, k)
+            positions, scores = exhaustive(index, cols, k, None)
+            want = sorted(scores.tolist(), reverse=True)
+            assert np.allclose([s for _, s in got], want, rtol=1e-6), (terms, k)
+            kth = want[-1]
+            above = {int(index.ids[p]) for p, s in zip(positions, scores) if s > kth + 1e-6}
+            assert above == {r for r, s in got if s > kth + 1e-6}
+    # Every search went the pruned way, and most of them skipped lists (no fallback).
+    assert calls["pruned"] == 80 and calls["fallback"] < 20, calls
