@@ -66,10 +66,11 @@ def create_app(settings: Settings | None = None, service: NavSearch | None = Non
         try:
             # Rebuild the index generation from the catalog if it is missing, stale or
             # damaged (its cross-language index: in the background), then load the model
-            # and the index now rather than on the first request.
+            # and the index now rather than on the first request (with what the first
+            # searches would read: the generation's layout, document keys, provisions).
             if ns.catalog.counts()["documents"]:
                 ns.ensure_index()
-                ns.searcher()
+                ns.searcher().warm()
         except NavsearchError as exc:
             app.state.startup_error = str(exc)
         yield
