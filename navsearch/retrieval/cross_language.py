@@ -5,7 +5,8 @@ English question on the Chinese Patent Law, or a Chinese one on US patents, find
 in either leg. The cross-language index (store/crosslang.py) holds every chunk embedded
 by a multilingual encoder (multilingual-e5-small); this leg searches it:
 - a query written in Latin script, among the passages of documents in a CJK language
-  (an English-only corpus has none: no e5 encoding, no cost);
+  (an English-only corpus has none: the query is not e5-encoded; its passages still are, when
+  the index is built, for Chinese queries);
 - a query mostly in CJK characters, among all passages (the main dense leg has no weight
   for such queries: it cannot read them).
 Its ranking is fused with the others by RRF at ``retrieval.cross_language_weight``.
