@@ -17,6 +17,7 @@ Writes benchmarks/reports/speed.json and speed.md. Timings are taken in one run.
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import resource
 import shutil
@@ -220,6 +221,7 @@ def search_latency(embedder, chunks, queries: list[str], ideas: list[str], scale
             out["http_idea_cold"], _ = timed(lambda q: client.post("/search", json={"query": q, "k": 10}).raise_for_status(), ideas)
             out["http_idea_warm"], _ = timed(lambda q: client.post("/search", json={"query": q, "k": 10}).raise_for_status(), ideas)
             out["http_question_cold"], _ = timed(lambda q: client.post("/search", json={"query": q, "k": 10}).raise_for_status(), measured[:100])
+    out["load_average"] = round(os.getloadavg()[0], 2)  # other work on the cores, at the end of this size
     return out
 
 
