@@ -108,9 +108,7 @@ class Bm25Index:
 
     def _exhaustive(self, cols: list[tuple[int, float]], k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
         """Every posting of every term summed: (positions, scores) of the best ``k``."""
-        docs = np.concatenate([self._postings(c)[0] for c, _ in cols])
-        weights = np.concatenate([self._postings(c)[1] * np.float32(b) for c, b in cols])
-        scores = np.bincount(docs, weights=weights, minlength=self.count)
+        scores = self._sum(cols)
         if allowed is not None:
             keep = np.zeros(self.count, dtype=bool)
             pos = np.searchsorted(self.ids, allowed)
