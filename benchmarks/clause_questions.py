@@ -83,13 +83,14 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-def run(index_dir: Path) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def run(index_dir: Path, as_built: bool = False) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     settings = Settings(index_dir=index_dir)
     service = NavSearch(settings)
     t0 = time.perf_counter()
-    report = service.ingest([ROOT / "corpus"], progress=False)
-    if report.failed:
-        raise SystemExit(f"ingest failed: {[f.error for f in report.failed]}")
+    if not as_built:
+        report = service.ingest([ROOT / "corpus"], progress=False)
+        if report.failed:
+            raise SystemExit(f"ingest failed: {[f.error for f in report.failed]}")
     ingest_s = time.perf_counter() - t0
     rows = []
     timings = []
@@ -164,8 +165,9 @@ def main() -> None:
     ap.add_argument("--label", default="after", help="Name this run is stored under (e.g. before, after).")
     ap.add_argument("--index", type=Path, default=ROOT / "indexes" / "clause-questions")
     ap.add_argument("--notes", default="", help="What the code of this run was (stored with it).")
+    ap.add_argument("--as-built", action="store_true", help="Search the index as it is (built elsewhere from corpus/).")
     args = ap.parse_args()
-    rows, info = run(args.index)
+    rows, info = run(args.index, args.as_built)
     path = REPORTS / "clause_questions.json"
     results = json.loads(path.read_text()) if path.exists() else {"runs": {}}
     results["cpu"] = f"{_cpu()}, {os.cpu_count()} cores, shared with other jobs"

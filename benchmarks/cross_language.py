@@ -12,10 +12,14 @@ between runs). Then:
    EN-ZH question (benchmarks/data/en_zh_queries.jsonl), at floors 0.74-0.91. The floor
    is chosen from the off-corpus side alone (the lowest that lets at most 5% of them
    through), so the EN-ZH set does not tune it.
-2. EN-ZH recall@5 through ``POST /search`` with the request's defaults, passages read in
-   display order as a user reads them (as benchmarks/clause_questions.py), with the leg
-   and without it (the same index searched with `embedding.cross_language = none`), by
-   direction, at the default weight and at 1.0; and the p50 of those requests.
+2. Calibration of ``retrieval.translated_floor``, the same way: the best share of the
+   translated query's words a passage of the dictionary's ranking holds, for the
+   off-corpus questions, against the answering passage's share for the EN-ZH ones.
+3. EN-ZH recall@5 through ``POST /search`` with the request's defaults, passages read in
+   display order as a user reads them (as benchmarks/clause_questions.py), for each design:
+   neither leg, the e5 leg alone (the earlier default), the dictionary's translated
+   ranking alone (what a build without e5 gets), and both (the default), the translated
+   ranking at weights 0.5, 1.0 and 1.7; by direction, and the p50 of those requests.
 
     PYTHONPATH=. .venv/bin/python benchmarks/cross_language.py [--index DIR]
 """
@@ -34,6 +38,7 @@ from clause_questions import _cpu, displayed  # beside this script
 from fastapi.testclient import TestClient
 
 from navsearch.api.app import create_app
+from navsearch.retrieval.translated import translated_ranking
 from navsearch.service import NavSearch
 from navsearch.settings import EmbeddingSettings, Settings
 from navsearch.terms import script_of_query
@@ -42,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / "data"
 REPORTS = ROOT / "benchmarks" / "reports"
 FLOORS = [round(0.74 + 0.01 * i, 2) for i in range(18)]
+SHARES = [round(0.05 * i, 2) for i in range(1, 21)]
 SHOWN = 5
 
 
@@ -50,17 +56,17 @@ def rows(name: str) -> list[dict[str, Any]]:
 
 
 def leg_cosines(service: NavSearch, query: str) -> list[tuple[int, float]]:
-    """The cross-language leg's (rowid, cosine) ranking, floor not applied."""
-    searcher = service.searcher()
-    leg = searcher.cross
+    """The e5 leg's (rowid, cosine) rankings, floor not applied: the other script's passages
+    and, for a CJK query, its own script's, merged by cosine (relevance judges both)."""
+    leg = service.searcher().cross
     assert leg is not None, "the index has no cross-language leg"
-    candidates = leg.candidates(query, None)
-    if not len(candidates):
-        return []
-    from navsearch.retrieval.long_query import query_vector
-
-    vector = query_vector(query, leg.embedder, leg.settings)
-    return leg.index.search(vector, 200, candidates)
+    floor = leg.settings.cross_language_floor
+    leg.settings = leg.settings.model_copy(update={"cross_language_floor": -1.0})
+    try:
+        across, within = leg.rank(query, None, 200)
+    finally:
+        leg.settings = leg.settings.model_copy(update={"cross_language_floor": floor})
+    return sorted(across + within, key=lambda rc: -rc[1])
 
 
 def calibrate(service: NavSearch) -> dict[str, Any]:
@@ -96,6 +102,43 @@ def calibrate(service: NavSearch) -> dict[str, Any]:
     return out
 
 
+def translated_coverages(service: NavSearch, query: str, depth: int = 50) -> dict[int, float]:
+    """rowid -> share of the translated query's words the passage holds, for the passages
+    the translated ranking returns (the relevance the search judges them by)."""
+    searcher = service.searcher()
+    found = translated_ranking(query, searcher.lexical, None, depth, searcher.settings)
+    if found is None:
+        return {}
+    rows = [r for r, _ in found.ranked]
+    texts = {r: c.chunk.embed_text for r, c in searcher.catalog.chunks_by_rowid(rows).items()}
+    return {r: found.coverage(texts[r]) for r in rows}
+
+
+def calibrate_translated(service: NavSearch) -> dict[str, Any]:
+    """As calibrate(), for the translated ranking's coverage, both scripts together."""
+    searcher = service.searcher()
+    off = [r for r in rows("relevance_floor.jsonl") if not r["relevant"]]
+    best_off = {r["id"]: max(translated_coverages(service, r["text"]).values(), default=0.0) for r in off}
+    gold: dict[str, float | None] = {}
+    for q in rows("en_zh_queries.jsonl"):
+        cov = translated_coverages(service, q["query"])
+        chunks = searcher.catalog.chunks_by_rowid(list(cov))
+        hit = [c for r, c in cov.items() if chunks[r].chunk.doc_id == q["doc_id"] and (q["path"] is None or chunks[r].chunk.path == q["path"])]
+        gold[q["id"]] = max(hit) if hit else None
+    table = []
+    for floor in SHARES:
+        through = sum(v >= floor for v in best_off.values()) / len(best_off)
+        kept = sum(v is not None and v >= floor for v in gold.values()) / len(gold)
+        table.append({"floor": floor, "off_corpus_through": round(through, 3), "enzh_gold_kept": round(kept, 3)})
+    found = [v for v in gold.values() if v is not None]
+    return {
+        "table": table, "chosen": next((t["floor"] for t in table if t["off_corpus_through"] <= 0.05), SHARES[-1]),
+        "off_corpus": len(best_off), "enzh": len(gold), "enzh_found": len(found),
+        "off_best_p50": round(statistics.median(best_off.values()), 3), "off_best_max": round(max(best_off.values()), 3),
+        "gold_p50": round(statistics.median(found), 3) if found else None,
+    }
+
+
 def recall(settings: Settings, service: NavSearch) -> dict[str, Any]:
     out: dict[str, Any] = {"by_query": {}}
     times = []
@@ -116,36 +159,47 @@ def recall(settings: Settings, service: NavSearch) -> dict[str, Any]:
     return out
 
 
+def variant(settings: Settings, **retrieval: Any) -> Settings:
+    return settings.model_copy(update={"retrieval": settings.retrieval.model_copy(update=retrieval)})
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--index", type=Path, default=ROOT / "indexes" / "clause-questions")
+    ap.add_argument("--as-built", action="store_true", help="Search the index as it is (built elsewhere from corpus/).")
     args = ap.parse_args()
     settings = Settings(index_dir=args.index)
     service = NavSearch(settings)
     t0 = time.perf_counter()
-    report = service.ingest([ROOT / "corpus"], progress=False)
-    if report.failed:
-        raise SystemExit(f"ingest failed: {[f.error for f in report.failed]}")
+    if not args.as_built:
+        report = service.ingest([ROOT / "corpus"], progress=False)
+        if report.failed:
+            raise SystemExit(f"ingest failed: {[f.error for f in report.failed]}")
     build_s = time.perf_counter() - t0
     calibration = calibrate(service)
-    floors = {"cross_language_floor": calibration["latin"]["chosen"], "cjk_cross_language_floor": calibration["cjk"]["chosen"]}
-    tuned = settings.model_copy(update={"retrieval": settings.retrieval.model_copy(update=floors)})
-    with_leg = recall(tuned, NavSearch(tuned))
-    # The leg's weight: the default (dense + lexical) against the weight of one ranking.
-    alone = tuned.model_copy(update={"retrieval": tuned.retrieval.model_copy(update={"cross_language_weight": 1.0})})
-    weight_one = recall(alone, NavSearch(alone))
-    plain = settings.model_copy(update={"embedding": EmbeddingSettings(cross_language="none")})
-    without = recall(plain, NavSearch(plain))
-    latin = [q["query"] for q in rows("en_zh_queries.jsonl") if script_of_query(q["query"]) == "latin"]
+    translated = calibrate_translated(service)
+    floors = {"cross_language_floor": calibration["latin"]["chosen"], "cjk_cross_language_floor": calibration["cjk"]["chosen"],
+              "translated_floor": translated["chosen"]}
+    tuned = variant(settings, **floors)
+    no_e5 = tuned.model_copy(update={"embedding": EmbeddingSettings(cross_language="none")})
+    designs = {
+        "neither": variant(no_e5, translation="none"),
+        "e5 leg alone": variant(tuned, translation="none"),
+        "translation alone": no_e5,
+        "both, translated weight 0.5": variant(tuned, translated_weight=0.5),
+        "both, translated weight 1.0": variant(tuned, translated_weight=1.0),
+        "both, translated weight 1.7": variant(tuned, translated_weight=1.7),
+    }
     results = {
-        "cpu": f"{_cpu()}, shared with other jobs", "build_s": round(build_s, 1), "calibration": calibration,
-        "with_leg": with_leg, "without_leg": without, "weight_one": weight_one, "latin_queries": len(latin),
-        "settings": {**floors, "cross_language_weight": settings.retrieval.cross_language_weight},
+        "cpu": f"{_cpu()}", "build_s": round(build_s, 1), "calibration": calibration, "translated_calibration": translated,
+        "settings": {**floors, "translated_weight": settings.retrieval.translated_weight,
+                     "cross_language_weight": settings.retrieval.cross_language_weight},
+        "designs": {name: recall(s, NavSearch(s)) for name, s in designs.items()},
     }
     (REPORTS / "cross_language.json").write_text(json.dumps(results, indent=2) + "\n")
     write(results)
-    print(f"floors {floors}: EN-ZH recall@5 {without['all']:.3f} -> {with_leg['all']:.3f} "
-          f"(en {without['en']:.3f} -> {with_leg['en']:.3f}, zh {without['zh']:.3f} -> {with_leg['zh']:.3f})")
+    for name, x in results["designs"].items():
+        print(f"{name}: EN-ZH recall@5 {x['all']:.3f} (en {x['en']:.3f}, zh {x['zh']:.3f}) p50 {x['p50_ms']} ms")
 
 
 def write(r: dict[str, Any]) -> None:
@@ -169,25 +223,36 @@ def write(r: dict[str, Any]) -> None:
             *[f"| {t['floor']:.2f} | {t['off_corpus_through']:.3f} | {t['enzh_gold_kept']:.3f} |" for t in c["table"]],
             "",
         ]
+    c = r["translated_calibration"]
     lines += [
+        "## Floor calibration (translated ranking: share of the query's words a passage holds in translation)",
+        "",
+        f"Off-corpus questions ({c['off_corpus']}, both scripts) best share p50 {c['off_best_p50']}, max {c['off_best_max']}; "
+        f"EN-ZH answering passages found by the translated ranking {c['enzh_found']} of {c['enzh']}, share p50 {c['gold_p50']}. "
+        f"Chosen: **{c['chosen']}**.",
+        "",
+        "| floor | off-corpus questions let through | EN-ZH answering passages kept |",
+        "|---|---|---|",
+        *[f"| {t['floor']:.2f} | {t['off_corpus_through']:.3f} | {t['enzh_gold_kept']:.3f} |" for t in c["table"]],
+        "",
         "## EN-ZH recall@5 (answering passage among the first 5 passages POST /search displays)",
         "",
         f"Settings of the run: {r['settings']}.",
         "",
-        "| | all | English questions -> Chinese laws | Chinese questions -> English documents | p50 ms |",
+        "| design | all | English questions -> Chinese laws | Chinese questions -> English documents | p50 ms |",
         "|---|---|---|---|---|",
     ]
-    for name, label in (("without_leg", "without the leg (cross_language=none)"), ("weight_one", "with the leg, weight 1.0"), ("with_leg", "with the leg (default weight)")):
-        x = r[name]
-        lines.append(f"| {label} | {x['all']:.3f} | {x['en']:.3f} | {x['zh']:.3f} | {x['p50_ms']} |")
+    designs = r["designs"]
+    for name, x in designs.items():
+        lines.append(f"| {name} | {x['all']:.3f} | {x['en']:.3f} | {x['zh']:.3f} | {x['p50_ms']} |")
+    names = list(designs)
     lines += [
         "",
         "Rank of the answering passage among the displayed ones, per question (- : not shown):",
         "",
-        "| id | without | weight 1.0 | default |",
-        "|---|---|---|---|",
-        *[f"| {qid} | {r['without_leg']['by_query'][qid] or '-'} | {r['weight_one']['by_query'][qid] or '-'} | {rank or '-'} |"
-          for qid, rank in r["with_leg"]["by_query"].items()],
+        "| id | " + " | ".join(names) + " |",
+        "|---" * (len(names) + 1) + "|",
+        *[f"| {qid} | " + " | ".join(str(designs[n]["by_query"][qid] or "-") for n in names) + " |" for qid in designs[names[0]]["by_query"]],
     ]
     (REPORTS / "cross_language.md").write_text("\n".join(lines) + "\n")
 

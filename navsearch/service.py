@@ -256,7 +256,7 @@ class NavSearch:
             if current is None or wanted is None or wanted != self._loaded_for:
                 generation = store.load(self.embedder.model_id, self.embedder.dimension)
                 loaded = generation.manifest.generation
-                leg, note = cross.leg(loaded, self.settings.retrieval) if cross is not None else (None, None)
+                leg, note = cross.leg(loaded, self.settings.retrieval, generation.lexical) if cross is not None else (None, None)
                 current = Searcher(self.catalog, generation, self.embedder, self.settings.retrieval, leg, note, self.query_vectors)
                 self._searcher = current
                 # A read replica may still be replaying the newest generation and serve the

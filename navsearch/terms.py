@@ -61,6 +61,11 @@ def script_of_language(language: str | None) -> str:
     return "cjk" if (language or "").lower()[:2] in CJK_LANGUAGES else "latin"
 
 
+def is_cjk_term(term: str) -> bool:
+    """Whether an analysed term is CJK (a character bigram or a lone character)."""
+    return bool(term) and CJK_RUN.match(term) is not None
+
+
 def script_of_query(text: str) -> str:
     return "cjk" if cjk_share(text) > CJK_QUERY_SHARE else "latin"
 

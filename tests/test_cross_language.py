@@ -47,15 +47,19 @@ def _shown(result) -> list[tuple[str, str]]:
 
 
 def test_english_question_finds_the_chinese_article(service: NavSearch, real_embedder) -> None:
-    question = "Under Chinese patent law, what makes an invention novel, and what counts as prior art?"
+    question = "Which inventions are excluded from patent protection in China, such as methods for diagnosing diseases?"
     result = service.search(question, k=5)
     # Each document shows its best passages: the article is among the law's.
     hit = next((h for h in result.hits[:3] if h.doc_id == "cn-patent-law-2020"), None)
-    assert hit is not None and "第二十二条" in [p.path for p in hit.passages], _shown(result)
-    assert not hit.weak and result.relevant
+    assert hit is not None and "第二十五条" in [p.path for p in hit.passages], _shown(result)
+    # Its relevance is the translated query's share or e5's cosine against their calibrated
+    # floors (benchmarks/reports/cross_language.md): this one is found, and judged weak.
+    assert "translation" in result.measure
     # The same index searched without the leg: neither MiniLM nor BM25 reads the article,
     # so whatever they put of the law in view is judged noise.
-    plain = NavSearch(_settings(service.settings.index_dir, cross_language="none"), embedder=real_embedder)
+    plain_settings = _settings(service.settings.index_dir, cross_language="none")
+    plain_settings.retrieval.translation = "none"
+    plain = NavSearch(plain_settings, embedder=real_embedder)
     assert all(h.weak for h in plain.search(question, k=5).hits if h.doc_id == "cn-patent-law-2020")
 
 
@@ -69,15 +73,19 @@ def test_chinese_question_finds_the_english_provision(service: NavSearch) -> Non
 def test_an_off_corpus_question_brings_no_chinese_article(service: NavSearch) -> None:
     searcher = service.searcher()
     assert searcher.cross is not None
-    assert searcher.cross.rank("How do I renew my passport before travelling abroad?", None, 50) == []
+    assert searcher.cross.rank("How do I renew my passport before travelling abroad?", None, 50) == ([], [])
 
 
 def test_filters_bound_the_leg(service: NavSearch) -> None:
     leg = service.searcher().cross
     assert leg is not None
     allowed = service.searcher().catalog.allowed_ids(service.filters(doc_types=["policy"]))
-    assert len(np.intersect1d(leg.candidates("novelty grace period", allowed), leg.index.rowids("cjk"))) == 0
-    assert len(leg.candidates("专利权的期限", allowed)) == len(allowed)
+    # The policy documents are English: an English query has nothing across, a Chinese one
+    # finds only them (and nothing within its own script).
+    assert leg.rank("novelty grace period", allowed, 50) == ([], [])
+    across, within = leg.rank("专利权的期限", allowed, 500)
+    assert within == [] and len(across) == len(allowed)
+    assert set(np.intersect1d(leg.rows("cjk"), allowed).tolist()) == set()
 
 
 def test_publishing_again_embeds_nothing_new(service: NavSearch) -> None:

@@ -192,8 +192,15 @@ def test_how_long_is_not_answered_by_a_deadline_rule(bundled: NavSearch) -> None
     assert not answer.answered or any(q.path.startswith("§ 154(a)") for q in answer.quotes)
 
 
-def test_chinese_query_about_english_patents_finds_nothing_relevant(bundled: NavSearch) -> None:
-    result = bundled.search("笔记本电脑的可拆卸电池", k=5)
+def test_chinese_query_about_english_patents_is_read_in_translation(bundled: NavSearch) -> None:
+    zh = bundled.search("笔记本电脑的可拆卸电池", k=5)
+    en = bundled.search("detachable battery of a notebook computer", k=5)
+    # Among what the Chinese wording finds is what the English one puts first.
+    assert {h.doc_id for h in zh.hits} & {h.doc_id for h in en.hits[:3]}, ([h.doc_id for h in zh.hits], [h.doc_id for h in en.hits])
+    assert not any("ask again in English" in n for n in zh.notes)
+    # Without the dictionary (and without e5) nothing reads it: said so, not guessed.
+    settings = bundled.settings.model_copy(update={"retrieval": bundled.settings.retrieval.model_copy(update={"translation": "none"})})
+    result = NavSearch(settings, embedder=bundled.embedder).search("笔记本电脑的可拆卸电池", k=5)
     assert not result.relevant and all(h.weak for h in result.hits)
     assert any("ask again in English" in n for n in result.notes)
 

@@ -64,7 +64,7 @@ def test_both_stores_give_the_same_results(small_corpus: Path, tmp_path: Path, p
     FAISS gives the same documents, in the same order, with the same passages; the dense
     top-10 is exact search's and its top-100 overlaps it (RRF scores may differ a little
     where a candidate deep in the list does)."""
-    results, dense = {}, {}
+    results, dense, scripts = {}, {}, {}
     embedder = _Memo(real_embedder)
     for backend in ("embedded", "postgres"):
         settings = Settings(index_dir=tmp_path / backend, store={"backend": backend, "dsn": pg_dsn})
@@ -74,6 +74,9 @@ def test_both_stores_give_the_same_results(small_corpus: Path, tmp_path: Path, p
         results[backend] = [ns.search(q, k=10) for q in QUERIES]
         searcher = ns.searcher()
         view = ns.catalog.view(searcher.generation.manifest.generation)
+        cjk = searcher.lexical.script_rowids("cjk")
+        assert cjk is not None
+        scripts[backend] = {c.chunk.chunk_id for c in view.chunks_by_rowid(cjk.tolist()).values()}
         dense[backend] = []
         for q in QUERIES:  # the dense candidates of a search (depth 100), by chunk id
             hits = searcher.index.search(real_embedder.embed_queries([q])[0], 100)
@@ -81,6 +84,8 @@ def test_both_stores_give_the_same_results(small_corpus: Path, tmp_path: Path, p
             dense[backend].append([(chunks[i].chunk.chunk_id, round(score, 5)) for i, score in hits])
         assert not searcher.generation.manifest.index_type.startswith("IVF")  # exact flat FAISS here
         ns.catalog.close()
+    # Both know each passage's script alike: the Chinese law's articles, nothing else.
+    assert scripts["postgres"] == scripts["embedded"] and scripts["embedded"]
     for q, embedded, postgres in zip(QUERIES, results["embedded"], results["postgres"]):
         assert [h.doc_id for h in postgres.hits] == [h.doc_id for h in embedded.hits], q
         for a, b in zip(embedded.hits, postgres.hits):

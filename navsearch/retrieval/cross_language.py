@@ -4,12 +4,15 @@ The main encoder (all-MiniLM-L6-v2) reads English only and BM25 matches words, s
 English question on the Chinese Patent Law, or a Chinese one on US patents, finds nothing
 in either leg. The cross-language index (store/crosslang.py) holds every chunk embedded
 by a multilingual encoder (multilingual-e5-small); this leg searches it:
-- a query written in Latin script, among the passages of documents in a CJK language
-  (an English-only corpus has none: the query is not e5-encoded; its passages still are, when
+- a query written in Latin script, among the passages written in a CJK script (an
+  English-only corpus has none: the query is not e5-encoded; its passages still are, when
   the index is built, for Chinese queries);
-- a query mostly in CJK characters, among all passages (the main dense leg has no weight
-  for such queries: it cannot read them).
-Its ranking is fused with the others by RRF at ``retrieval.cross_language_weight``.
+- a query mostly in CJK characters, among the Latin-script passages and, apart, among the
+  CJK ones (the main dense leg has no weight for such queries: it cannot read them).
+A passage's script is its own text's, not its document's language (store/lexical.py).
+The other-script ranking is fused with the others by RRF at
+``retrieval.cross_language_weight``, a CJK query's own-script one at ``dense_weight``.
+The dictionary's translated ranking (translated.py) is the lexical counterpart.
 
 e5 puts unrelated texts close together (English questions nothing answers: best cosine
 over the Chinese laws p50 0.75, max 0.84), so without a floor the nearest Chinese articles
@@ -33,45 +36,59 @@ from navsearch.retrieval.long_query import query_vector
 from navsearch.settings import EmbeddingSettings, RetrievalSettings, Settings
 from navsearch.store.catalog import Catalog
 from navsearch.store.crosslang import CrossLanguageIndex, CrossLanguageStore
+from navsearch.store.protocol import LexicalIndex
 from navsearch.terms import script_of_query
 
 
 class CrossLanguageLeg:
     """The cross-language ranking of one loaded generation."""
 
-    def __init__(self, index: CrossLanguageIndex, embedder: Embedder, settings: RetrievalSettings) -> None:
+    def __init__(
+        self, index: CrossLanguageIndex, embedder: Embedder, settings: RetrievalSettings, lexical: LexicalIndex | None = None
+    ) -> None:
         self.index = index
         self.embedder = embedder
         self.settings = settings
+        self.lexical = lexical  # its passages' scripts, when it records them
         self._foreign: dict[str, set[int]] = {}
 
-    def candidates(self, query: str, allowed: np.ndarray | None) -> np.ndarray:
-        """Chunk rowids this query's cross-language ranking is taken among."""
-        if script_of_query(query) == "cjk":
-            rows = np.union1d(self.index.rowids("cjk"), self.index.rowids("latin"))
-        else:
-            rows = self.index.rowids("cjk")
-        return rows if allowed is None else np.intersect1d(rows, allowed, assume_unique=True)
+    def rows(self, script: str) -> np.ndarray:
+        """Rowids of the passages written in ``script``: by each passage's own text where the
+        lexical index records it (a patent in English can hold a Chinese abstract), else by
+        its document's language."""
+        rows = self.lexical.script_rowids(script) if self.lexical is not None else None
+        return self.index.rowids(script) if rows is None else rows
 
     def foreign(self, query: str) -> set[int]:
         """Rowids of the passages in another script than the query's."""
         other = "latin" if script_of_query(query) == "cjk" else "cjk"
         if other not in self._foreign:
-            self._foreign[other] = set(self.index.rowids(other).tolist())
+            self._foreign[other] = set(self.rows(other).tolist())
         return self._foreign[other]
 
-    def rank(self, query: str, allowed: np.ndarray | None, depth: int) -> list[tuple[int, float]]:
-        """(chunk rowid, e5 cosine) at or above the floor, best first."""
-        rows = self.candidates(query, allowed)
-        if len(rows) == 0:
-            return []  # nothing in another script: the query is not even encoded
+    def rank(
+        self, query: str, allowed: np.ndarray | None, depth: int
+    ) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
+        """(chunk rowid, e5 cosine) best first: among the passages in the other script than
+        the query's (for a Latin-script query, those at or above the floor), and, for a CJK
+        query, among its own script's. Ranked apart because e5's cosines run higher within a
+        language than across (Chinese questions: 0.87 to unrelated Chinese articles, 0.83 to
+        the English passage that answers them), so one ranking of all would bury the other
+        language's answers under its own unrelated text."""
+        cjk = script_of_query(query) == "cjk"
+        other = self.rows("latin" if cjk else "cjk")
+        own = self.rows("cjk") if cjk else np.zeros(0, dtype=np.int64)
+        if allowed is not None:
+            other = np.intersect1d(other, allowed, assume_unique=True)
+            own = np.intersect1d(own, allowed, assume_unique=True)
+        if not len(other) and not len(own):
+            return [], []  # nothing this leg ranks: the query is not even encoded
         vector = query_vector(query, self.embedder, self.settings)
-        found = self.index.search(vector, depth, rows)
-        if script_of_query(query) == "cjk":
-            # For a CJK query this is the semantic ranking itself (the main encoder's has no
-            # weight): ranked like the dense leg, its relevance judged per passage.
-            return found
-        return [(r, c) for r, c in found if c >= self.settings.cross_language_floor]
+        across = self.index.search(vector, depth, other) if len(other) else []
+        within = self.index.search(vector, depth, own) if len(own) else []
+        if not cjk:
+            across = [(r, c) for r, c in across if c >= self.settings.cross_language_floor]
+        return across, within
 
 
 @dataclass(frozen=True)
@@ -102,7 +119,10 @@ class CrossLanguage:
         store = self.store
         return CrossLanguageStore(store.folder, store.catalog, make_embedder(self.encoder_settings), store.batch)
 
-    def leg(self, generation: int, settings: RetrievalSettings) -> tuple[CrossLanguageLeg | None, str | None]:
-        """The leg of ``generation``, or None and the note searches carry without it."""
+    def leg(
+        self, generation: int, settings: RetrievalSettings, lexical: LexicalIndex | None = None
+    ) -> tuple[CrossLanguageLeg | None, str | None]:
+        """The leg of ``generation`` (``lexical``: its lexical index, which knows each
+        passage's script), or None and the note searches carry without it."""
         index, note = self.store.load(generation)
-        return (CrossLanguageLeg(index, self.encoder, settings) if index is not None else None), note
+        return (CrossLanguageLeg(index, self.encoder, settings, lexical) if index is not None else None), note

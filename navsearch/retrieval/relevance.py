@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from navsearch.retrieval.legs import Legs
+from navsearch.retrieval.translated import TranslatedRanking
 from navsearch.settings import RetrievalSettings
 from navsearch.store.generation import LexicalIndex
 from navsearch.terms import CJK_QUERY_SHARE, analyze, cjk_share, query_terms
@@ -40,11 +42,19 @@ class QueryRelevance:
     # on its own scale (retrieval/cross_language.py), and the floor of that scale.
     cross: dict[int, float] = field(default_factory=dict)
     cross_floor: float = 0.0
+    # Passages the translated query found (retrieval/translated.py): judged by the share of
+    # the query's translated words they hold, against ``translated_floor``.
+    translated: TranslatedRanking | None = None
+    translated_floor: float = 0.0
 
     @property
     def measure(self) -> str:
         own = "share of the query's terms in the passage" if self.cjk else "cosine of query and passage"
-        return own + (", or the multilingual encoder's cosine above its floor" if self.cross else "")
+        if self.cross:
+            own += ", or the multilingual encoder's cosine above its floor"
+        if self.translated is not None and self.translated.rows:
+            own += ", or the share of the query's words the passage holds in translation above its floor"
+        return own
 
     def coverage(self, text: str) -> float:
         """The idf-weighted share of the query's terms that the text contains."""
@@ -65,37 +75,37 @@ class QueryRelevance:
 
     def of(self, rowid: int, embed_text: str) -> float:
         own = self.coverage(embed_text) if self.cjk else self.cosines.get(rowid, 0.0)
+        # Each other scale has its calibrated floor: a score's distance above that floor
+        # counts as that much above this query's floor, so one floor judges all.
+        other = []
         if rowid in self.cross:
-            # Each scale has its calibrated floor: the multilingual cosine's distance above
-            # its floor counts as that much above this query's floor, so one floor judges all.
-            shifted = self.floor + self.cross[rowid] - self.cross_floor
-            # For an English query the leg ranks only passages in another script, whose
-            # cosine by the English-only encoder means nothing; a CJK query's term coverage does.
-            own = max(own, shifted) if self.cjk else shifted
-        return round(own, 4)
+            other.append(self.floor + self.cross[rowid] - self.cross_floor)
+        if self.translated is not None and rowid in self.translated.rows:
+            other.append(self.floor + self.translated.coverage(embed_text) - self.translated_floor)
+        if not other:
+            return round(own, 4)
+        # For an English query these passages are in another script, whose cosine by the
+        # English-only encoder means nothing; a CJK query's term coverage does.
+        return round(max(own, *other) if self.cjk else max(other), 4)
 
 
-def judge(
-    query: str,
-    lexical: LexicalIndex,
-    dense: list[tuple[int, float]],
-    settings: RetrievalSettings,
-    vector: np.ndarray | None = None,
-    cross: Sequence[tuple[int, float]] = (),
-) -> QueryRelevance:
-    """Relevance of passages to ``query``, given the dense retriever's (rowid, cosine) list,
-    the query's vector and the cross-language leg's (rowid, cosine) list."""
+def judge(query: str, lexical: LexicalIndex, legs: Legs, settings: RetrievalSettings, semantic: bool = True) -> QueryRelevance:
+    """Relevance of passages to ``query``, given what each retriever found (legs.py);
+    ``semantic``: whether the multilingual rankings were fused (not in lexical mode)."""
     cjk = cjk_share(query) > CJK_QUERY_SHARE
     terms = query_terms(query)
+    cross = dict(legs.within) | dict(legs.across) if semantic else {}
     return QueryRelevance(
         cjk=cjk,
         floor=settings.cjk_relevance_floor if cjk else settings.relevance_floor,
         terms=terms,
         weights=lexical.idf(terms) if terms else [],
-        cosines=dict(dense),
-        vector=vector,
-        cross=dict(cross),
+        cosines=dict(legs.dense),
+        vector=legs.vector,
+        cross=cross,
         cross_floor=settings.cjk_cross_language_floor if cjk else settings.cross_language_floor,
+        translated=legs.translated,
+        translated_floor=settings.translated_floor,
     )
 
 

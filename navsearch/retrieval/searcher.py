@@ -22,6 +22,7 @@ from navsearch.retrieval.citation_lookup import CitationResolver, CitedUnit, par
 from navsearch.retrieval.families import family_groups, family_members
 from navsearch.retrieval.feedback import expanded_search
 from navsearch.retrieval.fusion import Fused, rrf
+from navsearch.retrieval.jurisdiction import elsewhere, named_jurisdictions
 from navsearch.retrieval.kept import Kept
 from navsearch.retrieval.layout import Layout, Owner
 from navsearch.retrieval.hits import hit_of, like_text, passage
@@ -29,12 +30,15 @@ from navsearch.retrieval.long_query import lexical_terms
 from navsearch.retrieval.query_vectors import QueryVectors
 from navsearch.retrieval.query_syntax import ParsedQuery, contains, holds_phrases, parse_query, passage_matches
 from navsearch.retrieval.cross_language import CrossLanguageLeg
+from navsearch.retrieval.legs import Legs, leg_weights
 from navsearch.retrieval.relevance import QueryRelevance, judge, nothing_note
 from navsearch.retrieval.rerank import rerank
+from navsearch.retrieval.translated import translated_ranking
 from navsearch.settings import RetrievalSettings
 from navsearch.store.protocol import AnnSearch, DenseIndex, Generation, LexicalIndex, Store, StoreReader
 from navsearch.store.records import StoredChunk
-from navsearch.terms import analyze, query_terms, script_of_query
+from navsearch.lexicon import lexicon
+from navsearch.terms import SCRIPTS, analyze, query_terms, script_of_query
 from navsearch.types import MODES, Chunk, DocumentMeta, Filters, Grouping, Hit, Mode
 
 CITED_SCORE = 1.0  # a cited unit's score: above any fused score (at most sum of weights / (rrf_k + 1))
@@ -55,6 +59,9 @@ class SearchResult:
     measure: str = ""  # what relevance measured for this query
     notes: tuple[str, ...] = ()
     cited: tuple[str, ...] = ()  # references recognised and found, as "typed -> citation"
+
+
+ANSWER_PROBE = 3  # own-script passages of a CJK query judged to tell whether its language answers it
 
 
 class Searcher:
@@ -88,6 +95,7 @@ class Searcher:
         self._kept_docs: Kept[str, DocumentMeta] = Kept(settings.kept_documents)
         self._layout: Layout | None = None  # which document each chunk is of, read at the first search
         self._layout_lock = threading.Lock()
+        self._cjk_rows: set[int] | None = None
         self.ann = AnnSearch(settings.hnsw_ef_search, settings.nprobe, settings.exact_filter_max)
 
     def warm(self) -> None:
@@ -95,6 +103,8 @@ class Searcher:
         document's keys and provision paths for citations: seconds at 1M chunks)."""
         self.layout.owners([])
         self.resolver.warm()
+        if self.settings.translation != "none" and self._mixed():
+            lexicon()  # read once (a few seconds), not by the first cross-language search
 
     @property
     def layout(self) -> Layout:
@@ -107,12 +117,9 @@ class Searcher:
         depth = max(self.settings.min_candidates, k * self.settings.overfetch)
         return depth * (2 if filtered else 1)
 
-    def scored_rankings(
-        self, query: str, filters: Filters, depth: int, without: np.ndarray | None = None
-    ) -> tuple[list[tuple[int, float]], list[tuple[int, float]], np.ndarray, list[tuple[int, float]]]:
-        """(rowid, score) lists of the dense, lexical and cross-language retrievers, best
-        first, leaving out the chunk rowids ``without``, and the query's vector. The dense
-        one is computed whatever the mode: relevance is judged by it."""
+    def scored_rankings(self, query: str, filters: Filters, depth: int, without: np.ndarray | None = None) -> Legs:
+        """What each retriever ranks, best first, leaving out the chunk rowids ``without``.
+        The dense ranking is computed whatever the mode: relevance is judged by it."""
         allowed = None if filters.is_empty() else self.catalog.allowed_ids(filters)
         if without is not None and len(without):
             allowed = np.setdiff1d(self.catalog.allowed_ids(filters) if allowed is None else allowed, without)
@@ -120,14 +127,26 @@ class Searcher:
         dense = self.index.search(vector, depth, allowed, self.ann)
         terms = lexical_terms(query, self.lexical, self.settings.max_query_terms)
         lexical = expanded_search(self.lexical, terms, depth, allowed, self._texts, self.settings)
-        cross: list[tuple[int, float]] = []
+        across: list[tuple[int, float]] = []
+        within: list[tuple[int, float]] = []
         if self.cross is not None:
-            cross = self.cross.rank(query, allowed, depth)
-            if script_of_query(query) == "latin":
-                # English-only encoder: its cosine of a Chinese passage is noise (set taken once).
-                foreign = self.cross.foreign(query)
-                dense = [(r, c) for r, c in dense if r not in foreign]
-        return dense, lexical, vector, cross
+            across, within = self.cross.rank(query, allowed, depth)
+        if script_of_query(query) == "latin" and (foreign := self._foreign()):
+            dense = [(r, c) for r, c in dense if r not in foreign]  # English-only encoder: noise there
+        translated = translated_ranking(query, self.lexical, allowed, depth, self.settings)
+        return Legs(dense, lexical, vector, across, within, translated)
+
+    def _mixed(self) -> bool:
+        """Whether passages of both scripts are here (a translation has something to find)."""
+        rows = [self.lexical.script_rowids(s) for s in SCRIPTS]
+        return all(r is not None and len(r) for r in rows)
+
+    def _foreign(self) -> set[int]:
+        """Rowids of the CJK-script passages, which the main encoder cannot read (set once)."""
+        if self._cjk_rows is None:
+            rows = self.cross.rows("cjk") if self.cross is not None else self.lexical.script_rowids("cjk")
+            self._cjk_rows = set(rows.tolist()) if rows is not None else set()
+        return self._cjk_rows
 
     def _texts(self, rowids: list[int]) -> dict[int, str]:
         """The text each chunk is indexed (and embedded) as."""
@@ -140,15 +159,7 @@ class Searcher:
         return self._kept_docs.many(doc_ids, self.catalog.documents_meta)
 
     def rankings(self, query: str, filters: Filters, depth: int, mode: Mode) -> dict[str, list[int]]:
-        dense, lexical, _, cross = self.scored_rankings(query, filters, depth)
-        out: dict[str, list[int]] = {}
-        if mode in ("hybrid", "dense"):
-            out["dense"] = [i for i, _ in dense]
-            if cross:
-                out["cross_language"] = [i for i, _ in cross]
-        if mode in ("hybrid", "lexical"):
-            out["lexical"] = [i for i, _ in lexical]
-        return out
+        return self.scored_rankings(query, filters, depth).rankings(mode)
 
     def search(
         self,
@@ -230,7 +241,8 @@ class Searcher:
         relevant = bool(pinned) or (best is not None and best >= rel.floor)
         if not relevant:
             # Every document's language is read only when the note can use it (all metadata: slow at scale).
-            languages = [m.language for m in self.resolver.docs.values()] if self.cross is None and rel.cjk else []
+            reads_others = self.cross is not None or self.settings.translation != "none"
+            languages = [m.language for m in self.resolver.docs.values()] if rel.cjk and not reads_others else []
             notes.append(nothing_note(rel, best, filters.is_empty(), languages))
         if self.cross_note:
             notes.append(self.cross_note)
@@ -250,27 +262,18 @@ class Searcher:
     def _fused(
         self, query: str, filters: Filters, depth: int, mode: Mode, without: np.ndarray | None = None
     ) -> tuple[list[Fused], QueryRelevance, dict[str, int]]:
-        dense, lexical, vector, cross = self.scored_rankings(query, filters, depth, without)
-        rankings: dict[str, list[int]] = {}
-        if mode in ("hybrid", "dense"):
-            rankings["dense"] = [i for i, _ in dense]
-            if cross:  # a semantic ranking too: with the dense one in both modes
-                rankings["cross_language"] = [i for i, _ in cross]
-        if mode in ("hybrid", "lexical"):
-            rankings["lexical"] = [i for i, _ in lexical]
-        dense_weight = self.settings.dense_weight
-        if script_of_query(query) == "cjk":
-            dense_weight = self.settings.cjk_dense_weight
-        by_type = {"dense": self._weights_by_type(rankings["dense"])} if "dense" in rankings and dense_weight else None
-        weights = {
-            "dense": dense_weight, "lexical": self.settings.lexical_weight,
-            "cross_language": self.settings.cross_language_weight,
-        }
-        if "cross_language" in rankings and self.cross is not None:
-            # Its weight stands for both rankings only where neither sees (the other script).
-            foreign = self.cross.foreign(query)
-            own = {r: self.settings.dense_weight for r in rankings["cross_language"] if r not in foreign}
-            by_type = {**(by_type or {}), "cross_language": own}
+        legs = self.scored_rankings(query, filters, depth, without)
+        rankings = legs.rankings(mode)
+        rel = judge(query, self.lexical, legs, self.settings, semantic="dense" in rankings)
+        named = named_jurisdictions(query)
+        deferred = self._elsewhere(named, rankings) if named else set()
+        answered = bool(legs.across or legs.translated) and self._answered(legs, rel, deferred)
+        weights = leg_weights(query, self.settings, answered)
+        by_type = {"dense": self._weights_by_type(rankings["dense"])} if "dense" in rankings and weights["dense"] else {}
+        share = self.settings.answered_other_script_share
+        for name, ranking in rankings.items():
+            own = by_type.setdefault(name, {})
+            own.update((r, own.get(r, weights[name]) * share) for r in ranking if r in deferred)
         fused = rrf(rankings, k=self.settings.rrf_k, weights=weights, key_weights=by_type)
         fused = [f for f in fused if f.score > 0]  # candidates only a zero-weight retriever found
         if self.settings.rerank == "proximity" and fused:
@@ -278,8 +281,27 @@ class Searcher:
             idf = dict(zip(terms, self.lexical.idf(terms)))
             texts = self._texts([f.key for f in fused[: self.settings.rerank_depth]])
             fused = rerank(fused, texts, idf, depth=self.settings.rerank_depth, rrf_k=self.settings.rrf_k, weight=self.settings.lexical_weight)
-        rel = judge(query, self.lexical, dense, self.settings, vector, cross if "cross_language" in rankings else ())
         return fused, rel, {n: len(r) for n, r in rankings.items()}
+
+    def _elsewhere(self, named: frozenset[str], rankings: dict[str, list[int]]) -> set[int]:
+        """Candidates in statutes and policies of other jurisdictions than the query names."""
+        owners = self.layout.owners(list({r for ranking in rankings.values() for r in ranking}))
+        metas = self._metas({o.doc_id for o in owners.values()})
+        return elsewhere(named, {r: (metas[o.doc_id].doc_type, metas[o.doc_id].jurisdiction) for r, o in owners.items() if o.doc_id in metas})
+
+    def _answered(self, legs: Legs, rel: QueryRelevance, deferred: set[int]) -> bool:
+        """Whether a passage in the query's own script, and of a jurisdiction it names if it
+        names one, is relevant: the best cosine of the main encoder, or for a CJK query the
+        relevance of its first lexical and multilingual own-script hits (judged by the
+        multilingual cosine too: by its words alone, Chinese clause questions lost their
+        article to English documents: benchmarks/reports/cross_language.md)."""
+        if not rel.cjk:
+            return any(c >= rel.floor for r, c in legs.dense if r not in deferred)
+        foreign = deferred.union(r for r, _ in legs.across).union(legs.translated.rows if legs.translated else ())
+        own = [r for r, _ in legs.lexical if r not in foreign][:ANSWER_PROBE]
+        own += [r for r, _ in legs.within if r not in deferred][:ANSWER_PROBE]
+        texts = self._texts(own)
+        return any(rel.of(r, texts[r]) >= rel.floor for r in own if r in texts)
 
     def _weights_by_type(self, rowids: list[int]) -> dict[int, float]:
         """Dense weight of each candidate by its document's type (settings.dense_weight_by_type)."""

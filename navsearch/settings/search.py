@@ -33,7 +33,7 @@ class RetrievalSettings(BaseModel):
         ),
     )
     cross_language_floor: float = Field(
-        0.78,
+        0.81,
         ge=-1.0,
         le=1.0,
         description=(
@@ -52,6 +52,46 @@ class RetrievalSettings(BaseModel):
             "For a query mostly in CJK characters: the e5 cosine from which a passage counts as relevant (its "
             "ranking is not cut: it is that query's semantic ranking). Calibrated like cross_language_floor on "
             "the off-corpus Chinese questions (e5's same-language cosines run higher)."
+        ),
+    )
+    translation: Literal["cedict", "none"] = Field(
+        "cedict",
+        description=(
+            "Dictionary translation of the query for the lexical side of cross-language search "
+            "(navsearch/lexicon.py): a Chinese query's words by their English senses among the English "
+            "passages, an English query's words and phrases by their Chinese headwords among the Chinese "
+            "passages, from CC-CEDICT. 'none': no translated ranking."
+        ),
+    )
+    translated_weight: float = Field(
+        1.0,
+        ge=0.0,
+        description=(
+            "Weight in RRF of the translated query's BM25 ranking of the passages in the other script "
+            "(benchmarks/reports/cross_language.md)."
+        ),
+    )
+    answered_other_script_share: float = Field(
+        0.3,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "When the query's own language already holds a relevant passage (the best main-encoder cosine, or a "
+            "CJK query's best term coverage, at or above its relevance floor), the share of cross_language_weight "
+            "and translated_weight the other script's rankings keep. A question answered in its own language "
+            "(a Chinese question on the Chinese Patent Law) keeps that answer first; one its language does not "
+            "answer (a Chinese question on an English circular) lets the other language lead "
+            "(benchmarks/reports/cross_language.md)."
+        ),
+    )
+    translated_floor: float = Field(
+        0.7,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Share of the translated query's words (weighted by rarity) a passage in the other script must "
+            "hold to count as relevant by translation. Calibrated by benchmarks/cross_language.py: the lowest "
+            "floor letting at most 5% of the written off-corpus questions through."
         ),
     )
     overfetch: int = Field(

@@ -22,7 +22,7 @@ from functools import cached_property
 import numpy as np
 
 from navsearch.errors import IndexMismatch
-from navsearch.terms import analyze
+from navsearch.terms import analyze, is_cjk_term
 
 K1 = 1.2
 B = 0.75
@@ -40,6 +40,10 @@ class Bm25Index:
     indptr: np.ndarray  # postings of term t: rows indptr[t]:indptr[t + 1] of docs/weights
     docs: np.ndarray  # int32 positions into ids
     weights: np.ndarray  # float32 BM25 weight of the term in that chunk
+    # Rowids of the chunks written in a CJK script (more than half their terms CJK), ascending;
+    # None for an index stored before it was recorded. Passages, not documents: a patent
+    # record in English can carry a machine-translated Chinese abstract.
+    cjk: np.ndarray | None = None
 
     @property
     def count(self) -> int:
@@ -53,6 +57,7 @@ class Bm25Index:
         vocab: dict[str, int] = {}
         ids: list[int] = []
         lengths: list[int] = []
+        cjk: list[int] = []
         keys: list[np.ndarray] = []  # per chunk: its distinct term ids
         counts: list[np.ndarray] = []
         for rowid, text in rows:
@@ -63,6 +68,8 @@ class Bm25Index:
             uniq, tf = np.unique(tids, return_counts=True)
             ids.append(rowid)
             lengths.append(len(terms))
+            if 2 * sum(1 for t in terms if is_cjk_term(t)) > len(terms):
+                cjk.append(rowid)
             keys.append(uniq)
             counts.append(tf)
             if progress and len(ids) % 1000 == 0:
@@ -71,7 +78,8 @@ class Bm25Index:
             progress(len(ids) % 1000)
         n = len(ids)
         if n == 0:
-            return cls(np.zeros(0, np.int64), {}, np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32))
+            empty = np.zeros(0, np.int64)
+            return cls(empty, {}, np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), empty)
         term = np.concatenate(keys)
         tf = np.concatenate(counts).astype(np.float64)
         doc = np.repeat(np.arange(n, dtype=np.int32), [len(k) for k in keys])
@@ -85,8 +93,21 @@ class Bm25Index:
         indptr = np.zeros(len(vocab) + 1, dtype=np.int64)
         np.cumsum(np.bincount(term, minlength=len(vocab)), out=indptr[1:])
         return cls(
-            np.asarray(ids, dtype=np.int64), vocab, indptr, doc[order], weights[order].astype(np.float32)
+            np.asarray(ids, dtype=np.int64), vocab, indptr, doc[order], weights[order].astype(np.float32),
+            np.asarray(cjk, dtype=np.int64),
         )
+
+    def script_rowids(self, script: str) -> np.ndarray | None:
+        """Rowids of the chunks written in ``script`` ("cjk" or "latin"), ascending; None
+        when this index was stored without recording scripts."""
+        if self.cjk is None:
+            return None
+        return self.cjk if script == "cjk" else self._latin
+
+    @cached_property
+    def _latin(self) -> np.ndarray:
+        assert self.cjk is not None
+        return np.setdiff1d(self.ids, self.cjk, assume_unique=True)
 
     def search(
         self, terms: list[str], k: int, allowed: np.ndarray | None = None, boosts: list[float] | None = None
@@ -227,6 +248,7 @@ class Bm25Index:
             indptr=self.indptr,
             docs=self.docs,
             weights=self.weights,
+            **({"cjk": self.cjk} if self.cjk is not None else {}),
         )
         return buf.getvalue()
 
@@ -236,5 +258,6 @@ class Bm25Index:
             if str(z["format"]) != FORMAT:
                 raise IndexMismatch(f"BM25 index format {z['format']!s}, this navsearch reads {FORMAT}")
             terms = json.loads(str(z["terms"]))
-            return cls(z["ids"], {t: i for i, t in enumerate(terms)}, z["indptr"], z["docs"], z["weights"])
+            cjk = z["cjk"] if "cjk" in z.files else None  # stored before scripts were recorded
+            return cls(z["ids"], {t: i for i, t in enumerate(terms)}, z["indptr"], z["docs"], z["weights"], cjk)
 

@@ -98,6 +98,11 @@ class LexicalIndex(Protocol):
         """The inverse document frequency of each analysed term (how rare it is here)."""
         ...
 
+    def script_rowids(self, script: str) -> np.ndarray | None:
+        """Rowids of the chunks written in ``script`` ("cjk": more than half their terms
+        CJK; "latin": the others), ascending; None when the index does not know."""
+        ...
+
 
 @dataclass(frozen=True)
 class Generation:

@@ -35,6 +35,7 @@ from navsearch.store.generation import KEEP_GENERATIONS
 from navsearch.store.lexical import B, K1
 from navsearch.store.postgres.store import PgStore
 from navsearch.store.protocol import AnnSearch, Generation, Manifest
+from navsearch.terms import CJK
 
 log = logging.getLogger("navsearch.store")
 
@@ -100,6 +101,7 @@ class PgLexical:
         self._count = int(row[0])
         self.avgdl = max(float(row[1]), 1e-9)
         self._df: dict[str, int] = {}  # a generation never changes: its frequencies neither
+        self._scripts: dict[str, np.ndarray] = {}
 
     @property
     def count(self) -> int:
@@ -120,6 +122,22 @@ class PgLexical:
 
     def df(self, term: str) -> int:
         return self._frequencies([term])[term]
+
+    def script_rowids(self, script: str) -> np.ndarray | None:
+        """As the embedded index: a chunk is CJK when more than half its terms are (the
+        postings hold each term's count and the chunk's length)."""
+        if not self._scripts:
+            with self.pool.connection() as con:
+                every = con.execute(f"SELECT c.id FROM chunks c WHERE {visible(self.generation, 'c')} ORDER BY c.id").fetchall()
+                cjk = con.execute(
+                    f"SELECT p.chunk FROM postings p WHERE {visible(self.generation, 'p')} AND p.term ~ %s "
+                    "GROUP BY p.chunk, p.dl HAVING 2 * sum(p.tf) > p.dl ORDER BY p.chunk",
+                    (f"^[{CJK}]",),
+                ).fetchall()
+            ids = np.asarray([r[0] for r in every], dtype=np.int64)
+            self._scripts["cjk"] = np.asarray([r[0] for r in cjk], dtype=np.int64)
+            self._scripts["latin"] = np.setdiff1d(ids, self._scripts["cjk"], assume_unique=True)
+        return self._scripts[script]
 
     def idf(self, terms: list[str]) -> list[float]:
         df = self._frequencies(terms)

@@ -1,0 +1,101 @@
+"""Dictionary translation for cross-language search (navsearch/lexicon.py,
+retrieval/translated.py) with CC-CEDICT, the real encoder and the real corpus slices:
+Chinese law, the SIPO circulars (English) and a 35 U.S.C. slice. The suite's default build
+(the e5 leg off: conftest.py) keeps translation on, as a build without e5 has it."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from navsearch.lexicon import lexicon
+from navsearch.service import NavSearch
+from navsearch.settings import Settings
+from navsearch.store.lexical import Bm25Index
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory, real_embedder) -> NavSearch:
+    root = tmp_path_factory.mktemp("tr")
+    for name in ("statutes/专利法(2020-10-17).md", "statutes/usc35-slice.xml", "policy/sipo-circulars-2013.txt"):
+        (root / "corpus" / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(DATA / name, root / "corpus" / name)
+    ns = NavSearch(Settings(index_dir=root / "index"), embedder=real_embedder)
+    report = ns.ingest([root / "corpus"], progress=False)
+    assert not report.failed, [f.error for f in report.failed]
+    return ns
+
+
+def _shown(result) -> list[tuple[str, str]]:
+    return [(h.doc_id, p.path) for h in result.hits for p in h.passages]
+
+
+def test_the_dictionary_translates_both_ways() -> None:
+    lx = lexicon()
+    assert lx.segment("专利导航试点") == ["专利", "导航", "试点"]
+    english = lx.to_english("专利导航试点工程的目的")
+    assert {"patent", "navig", "pilot", "purpos"} <= set(english.terms)
+    assert "的" not in [w.source for w in english.words]  # a function word translates to nothing
+    chinese = lx.to_chinese("compulsory license for a patent", known=lambda t: True)
+    assert "强制" in chinese.terms and "专利" in chinese.terms
+    # Each source word's translations share one unit of weight.
+    assert sum(chinese.weights) == pytest.approx(len([w for w in chinese.words if w.terms]))
+
+
+def test_only_translations_the_corpus_holds_are_searched() -> None:
+    held = {"专利"}
+    chinese = lexicon().to_chinese("patent grace period", known=lambda t: t in held)
+    assert chinese.terms == ["专利"]
+    # A word with no translation the corpus holds stays in the query (it counts against
+    # a passage's share), with nothing to search.
+    assert [w.terms for w in chinese.words if not w.terms]
+
+
+def test_a_chinese_question_finds_the_english_circular(service: NavSearch) -> None:
+    result = service.search("专利导航试点工程五年内要达到什么目标？", k=5)
+    assert _shown(result)[0] == ("sipo-2013-27", "II"), _shown(result)
+    assert result.relevant
+    searcher = service.searcher()
+    assert searcher.cross is None  # the dictionary alone: no multilingual encoder here
+
+
+def test_a_chinese_question_on_chinese_law_keeps_the_law_first(service: NavSearch) -> None:
+    # 35 U.S.C. §§ 101-103 answer the same question in English; asked in Chinese, the
+    # Chinese article leads.
+    result = service.search("授予专利权的发明应当具备哪些条件？", k=5)
+    assert _shown(result)[0] == ("cn-patent-law-2020", "第二十二条"), _shown(result)
+    assert "usc-35" in [h.doc_id for h in result.hits]  # and the English provisions follow
+
+
+def test_no_translation_without_passages_in_the_other_script(tmp_path: Path, real_embedder, monkeypatch) -> None:
+    (tmp_path / "c").mkdir()
+    shutil.copy(DATA / "policy" / "sipo-circulars-2013.txt", tmp_path / "c")
+    ns = NavSearch(Settings(index_dir=tmp_path / "index"), embedder=real_embedder)
+    ns.ingest([tmp_path / "c"], progress=False)
+
+    def refuse():
+        raise AssertionError("the dictionary was read for an English-only corpus")
+
+    monkeypatch.setattr("navsearch.retrieval.translated.lexicon", refuse)
+    assert ns.search("patent navigation pilot enterprises", k=3).hits
+
+
+def test_translation_can_be_turned_off(service: NavSearch, real_embedder) -> None:
+    settings = service.settings.model_copy(update={"retrieval": service.settings.retrieval.model_copy(update={"translation": "none"})})
+    off = NavSearch(settings, embedder=real_embedder)
+    assert "translated" not in off.searcher().rankings("专利导航试点工程的目标", off.filters(), 50, "hybrid")
+    assert "translated" in service.searcher().rankings("专利导航试点工程的目标", service.filters(), 50, "hybrid")
+
+
+def test_each_passage_has_its_own_script() -> None:
+    # A patent record in English with a machine-translated Chinese abstract: by passage.
+    index = Bm25Index.build([(1, "A wind turbine tower held upright by ballast"), (2, "漂浮在深水中的风力发电站 (EP)"), (3, "专利 patent law text in English mostly here")])
+    assert index.script_rowids("cjk").tolist() == [2]
+    assert index.script_rowids("latin").tolist() == [1, 3]
+    again = Bm25Index.from_bytes(index.to_bytes())
+    assert np.array_equal(again.script_rowids("cjk"), index.script_rowids("cjk"))
