@@ -44,6 +44,7 @@ WORK = ROOT / "indexes" / "tune-bench"
 RESULTS = ROOT / "benchmarks" / "reports" / "tune"
 CPU = "AMD EPYC, 2 cores, shared"
 SAMPLE_PASSAGES = 2000
+FULL = {"obliqa": False}  # --full: score ObliQA on its whole corpus instead of the sample
 MODES = ("dense", "hybrid")
 CACHED = ROOT / "indexes"  # where quality.py keeps the untuned dev indexes (--cached)
 
@@ -105,7 +106,7 @@ def query_set(name: str, part: str) -> QuerySet:
     keep = set(qs.qrels)
     if part == "held-back":
         keep = {q for q in keep if held_back(q)}
-    if name == "obliqa":
+    if name == "obliqa" and not FULL["obliqa"]:
         _, ids = obliqa_sample()
         keep = {q for q in keep if set(qs.qrels[q]) <= ids}
     return QuerySet({q: qs.queries[q] for q in keep}, {q: qs.qrels[q] for q in keep}, qs.exclude)
@@ -134,7 +135,8 @@ def score(service: NavSearch, name: str, qs: QuerySet) -> dict[str, Any]:
     filters = Filters(doc_types=("patent",)) if name == "patsnap" else None
     out: dict[str, Any] = {}
     for mode in MODES:
-        run, latencies = run_mode(service.ranked_ids, qs, mode=mode, filters=filters, progress=False)
+        done = run_mode(service.ranked_ids, qs, mode=mode, filters=filters, progress=False)
+        run, latencies = done.run, done.latencies
         scores = score_run(run, qs.qrels)
         scores["map@10"] = map_at_10(run, qs.qrels)
         scores["latency_p50_ms"] = sorted(latencies)[len(latencies) // 2]
@@ -144,11 +146,13 @@ def score(service: NavSearch, name: str, qs: QuerySet) -> dict[str, Any]:
 
 def build(name: str, model: str | None, tag: str) -> tuple[NavSearch, dict[str, Any]]:
     """A fresh index of the (sampled) corpus with the given model; its build figures."""
-    index = WORK / f"idx-{name}-{tag}"
+    index = WORK / f"idx-{name}{'-full' if FULL['obliqa'] and name == 'obliqa' else ''}-{tag}"
     shutil.rmtree(index, ignore_errors=True)
-    settings = Settings(index_dir=index, embedding={"model": model} if model else {})
+    # No e5 index: these dev corpora are English (its build would take most of an hour).
+    settings = Settings(index_dir=index, embedding={"cross_language": "none", **({"model": model} if model else {})})
     service = NavSearch(settings)
-    corpus = obliqa_sample()[0] if name == "obliqa" else paths(name)["corpus"]
+    sampled = name == "obliqa" and not FULL["obliqa"]
+    corpus = obliqa_sample()[0] if sampled else paths(name)["corpus"]
     t0 = time.perf_counter()
     report = service.ingest([corpus])
     secs = time.perf_counter() - t0
@@ -173,7 +177,7 @@ def source_service(name: str) -> NavSearch:
 
 def baseline(name: str) -> None:
     """The untuned encoder on what the tuned ones are scored on."""
-    if name == "patsnap":
+    if name == "patsnap" or FULL["obliqa"]:
         service, figures = source_service(name), {"index_dir": "cached full dev index"}
     else:
         service, figures = build(name, None, "untuned")
@@ -245,7 +249,24 @@ def direct_dense(name: str, part: str) -> None:
     save(f"{name}-{variant}-direct-dense", out)
 
 
+def held_back_scores(name: str) -> None:
+    """The tuned index of ``run --variant qrels`` and the untuned one, both scored on the
+    held-back half: for a run whose own scoring was stopped (the index is kept). The e5
+    leg is left out: these dev corpora are English, so it would rank nothing."""
+    out: dict[str, Any] = {}
+    tuned = WORK / f"idx-{name}{'-full' if FULL['obliqa'] and name == 'obliqa' else ''}-qrels"
+    untuned = WORK / f"src-{name}"
+    for label, index, model in (("tuned-qrels", tuned, str(WORK / f"model-{name}-qrels")), ("untuned", untuned, None)):
+        embedding: dict[str, Any] = {"cross_language": "none", **({"model": model} if model else {})}
+        service = NavSearch(Settings(index_dir=index, embedding=embedding))
+        out[label] = {"model_id": service.embedder.model_id, **score(service, name, query_set(name, "held-back"))}
+    save(f"{name}-qrels-heldback", {"set": name, "part": "held-back", "queries": len(query_set(name, "held-back").qrels),
+                                     "cpu": CPU, "results": out})
+
+
 def save(stem: str, result: dict[str, Any]) -> None:
+    if FULL["obliqa"] and stem.startswith("obliqa"):
+        stem = stem.replace("obliqa", "obliqa-full", 1)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / f"{stem}.json").write_text(json.dumps(result, indent=2, default=str))
     print(json.dumps(result, indent=2, default=str)[:3000])
@@ -265,14 +286,20 @@ def main() -> None:
     d = sub.add_parser("direct")
     d.add_argument("--set", choices=("patsnap", "obliqa"), required=True)
     d.add_argument("--part", choices=("all", "held-back"), default="all")
+    h = sub.add_parser("heldback", help="Score the kept tuned (qrels) and untuned indexes on the held-back half.")
+    h.add_argument("--set", choices=("patsnap", "obliqa"), required=True)
     sub.add_parser("report")
     ap.add_argument("--cached", type=Path, default=CACHED, help="Folder of the untuned dev indexes.")
+    ap.add_argument("--full", action="store_true", help="ObliQA: score on the whole corpus, not the sample.")
     args = ap.parse_args()
+    FULL["obliqa"] = args.full
     globals()["CACHED"] = args.cached
     if args.stage == "baseline":
         baseline(args.set)
     elif args.stage == "direct":
         direct_dense(args.set, args.part)
+    elif args.stage == "heldback":
+        held_back_scores(args.set)
     elif args.stage == "run":
         run(args.set, args.variant, args.max_pairs, args.seq)
     else:

@@ -259,7 +259,7 @@ def test_csv_export_cli_and_http(bundled: NavSearch, monkeypatch: pytest.MonkeyP
     assert refused.exit_code == 0 and "candidate points of novelty: none listed" in refused.output
     # The module's index was built before the autouse fixture let TestClient's host in: ask as localhost.
     with TestClient(create_app(bundled.settings, service=bundled), base_url="http://localhost") as client:
-        body = client.post("/search", json={"query": "笔记本电脑的可拆卸电池", "k": 3}).json()
+        body = client.post("/search", json={"query": POWDER_IDEA, "k": 3}).json()
         assert body["relevant"] is False and body["notes"] and body["hits"][0]["weak"] is True
         cited = client.post("/search", json={"query": "GDPR Article 17", "k": 3}).json()
         assert cited["hits"][0]["cited"] is True and cited["cited"]
