@@ -36,6 +36,7 @@ class E5Embedder:
 
     model_id = MODEL_ID
     max_tokens = MAX_TOKENS
+    multilingual = True  # reads Chinese and English alike: its cosine across scripts means something
 
     def __init__(self, *, batch_size: int = 32, threads: int | None = None) -> None:
         try:

@@ -131,7 +131,8 @@ class Searcher:
         within: list[tuple[int, float]] = []
         if self.cross is not None:
             across, within = self.cross.rank(query, allowed, depth)
-        if script_of_query(query) == "latin" and (foreign := self._foreign()):
+        reads_all = getattr(self.embedder, "multilingual", False)  # only e5 says so (embedding/e5_encoder.py)
+        if script_of_query(query) == "latin" and not reads_all and (foreign := self._foreign()):
             dense = [(r, c) for r, c in dense if r not in foreign]  # English-only encoder: noise there
         translated = translated_ranking(query, self.lexical, allowed, depth, self.settings)
         return Legs(dense, lexical, vector, across, within, translated)
