@@ -67,7 +67,6 @@ class Word:
 class Translation:
     """A query's terms in the other script, each with its weight, and what was looked up."""
 
-    script: str  # script of the terms: "latin" for a Chinese query, "cjk" for an English one
     terms: list[str]
     weights: list[float]
     words: list[Word]
@@ -160,7 +159,7 @@ class Lexicon:
         for t in content_terms(CJK_RUN.sub(" ", query)):
             words.append(Word(t, [t], [t]))
             weights[t] += 1.0
-        return Translation("latin", list(weights), list(weights.values()), words)
+        return Translation(list(weights), list(weights.values()), words)
 
     # --- English -> Chinese -------------------------------------------------------------
     def to_chinese(self, query: str, known: Callable[[str], bool]) -> Translation:
@@ -186,7 +185,7 @@ class Lexicon:
             else:
                 words.append(Word(stems[i], [], []))  # untranslated: no passage can hold it
             i += n
-        return Translation("cjk", list(weights), list(weights.values()), words)
+        return Translation(list(weights), list(weights.values()), words)
 
     def _heads(self, key: tuple[str, ...], known: Callable[[str], bool]) -> list[str]:
         found = sorted(self.reverse.get(key, []), key=lambda e: (e[0], len(e[1])))

@@ -50,7 +50,6 @@ class CrossLanguageLeg:
         self.embedder = embedder
         self.settings = settings
         self.lexical = lexical  # its passages' scripts, when it records them
-        self._foreign: dict[str, set[int]] = {}
 
     def rows(self, script: str) -> np.ndarray:
         """Rowids of the passages written in ``script``: by each passage's own text where the
@@ -58,13 +57,6 @@ class CrossLanguageLeg:
         its document's language."""
         rows = self.lexical.script_rowids(script) if self.lexical is not None else None
         return self.index.rowids(script) if rows is None else rows
-
-    def foreign(self, query: str) -> set[int]:
-        """Rowids of the passages in another script than the query's."""
-        other = "latin" if script_of_query(query) == "cjk" else "cjk"
-        if other not in self._foreign:
-            self._foreign[other] = set(self.rows(other).tolist())
-        return self._foreign[other]
 
     def rank(
         self, query: str, allowed: np.ndarray | None, depth: int

@@ -271,10 +271,11 @@ class Searcher:
         answered = bool(legs.across or legs.translated) and self._answered(legs, rel, deferred)
         weights = leg_weights(query, self.settings, answered)
         by_type = {"dense": self._weights_by_type(rankings["dense"])} if "dense" in rankings and weights["dense"] else {}
-        share = self.settings.answered_other_script_share
-        for name, ranking in rankings.items():
-            own = by_type.setdefault(name, {})
-            own.update((r, own.get(r, weights[name]) * share) for r in ranking if r in deferred)
+        if deferred:  # other jurisdictions' statutes and policies keep a share of each weight
+            share = self.settings.answered_other_script_share
+            for name, ranking in rankings.items():
+                own = by_type.setdefault(name, {})
+                own.update((r, own.get(r, weights[name]) * share) for r in ranking if r in deferred)
         fused = rrf(rankings, k=self.settings.rrf_k, weights=weights, key_weights=by_type)
         fused = [f for f in fused if f.score > 0]  # candidates only a zero-weight retriever found
         if self.settings.rerank == "proximity" and fused:

@@ -27,7 +27,7 @@ class TranslatedRanking:
 
     translation: Translation
     ranked: list[tuple[int, float]]
-    weights: list[float]  # per translated word: the rarity (idf) of its rarest term
+    weights: list[float]  # per translated word: how much it counts (_weight)
     rows: set[int] = field(default_factory=set)  # the passages ranked
 
     def coverage(self, text: str) -> float:
