@@ -122,6 +122,8 @@ class Lexicon:
                 key = tuple(content_terms(sense))
                 if key:
                     self.reverse[key].append((i, simp))
+        for found in self.reverse.values():  # once here, not at every lookup
+            found.sort(key=lambda e: (e[0], len(e[1])))
 
     @classmethod
     def load(cls) -> Lexicon:
@@ -177,7 +179,7 @@ class Lexicon:
             if heads:
                 every: list[str] = []
                 for head in heads:
-                    terms = [t for t in analyze(head) if known(t)]
+                    terms = [t for t in _head_terms(head) if known(t)]
                     every += terms
                     for t in terms:
                         weights[t] += 1.0 / (len(heads) * len(terms))
@@ -188,10 +190,9 @@ class Lexicon:
         return Translation(list(weights), list(weights.values()), words)
 
     def _heads(self, key: tuple[str, ...], known: Callable[[str], bool]) -> list[str]:
-        found = sorted(self.reverse.get(key, []), key=lambda e: (e[0], len(e[1])))
         out: list[str] = []
-        for _, head in found:
-            if head not in out and len(head) > 1 and any(known(t) for t in analyze(head)):
+        for _, head in self.reverse.get(key, ()):
+            if head not in out and len(head) > 1 and any(known(t) for t in _head_terms(head)):
                 out.append(head)
             if len(out) == TRANSLATIONS_PER_PHRASE:
                 break
@@ -201,6 +202,13 @@ class Lexicon:
         """The query's terms in the other script: English senses of a Chinese query, Chinese
         headwords of an English one."""
         return self.to_english(query) if script_of_query(query) == "cjk" else self.to_chinese(query, known)
+
+
+@lru_cache(maxsize=1 << 16)
+def _head_terms(head: str) -> tuple[str, ...]:
+    """A headword's BM25 terms: analysed once, since an English query looks up dozens of
+    headwords and the same ones come back query after query (7 ms a query uncached)."""
+    return tuple(analyze(head))
 
 
 _lock = threading.Lock()

@@ -313,3 +313,41 @@ def test_catalog_before_locations_is_migrated(tmp_path: Path) -> None:
     catalog = Catalog(path)
     catalog.put_documents([(doc, [chunk])], "model|v3", {"c2": b"\x00\x00\x80\x3f"})
     assert catalog.document("US2")[2][0].location == "col. 5, ll. 10-12"
+
+
+def test_word_legs_beside_the_encoder_give_the_same_results(tmp_path: Path, small_corpus: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """retrieval.concurrent_legs runs BM25 and the translation in a worker thread while the
+    query is encoded: the same hits, scores and relevance as one after the other, and the
+    legs did run elsewhere (first-time queries only: a kept vector has nothing to hide them behind)."""
+    import threading
+
+    embedder = HashingEmbedder(256)
+    services = {
+        on: NavSearch(Settings(index_dir=tmp_path / "index", embedding={"model": "hashing-256"},
+                               retrieval={"concurrent_legs": on}), embedder=embedder)
+        for on in (False, True)
+    }
+    services[False].ingest([small_corpus], progress=False)
+    threads: list[str] = []
+    search = Bm25Index.search
+
+    def recording(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread().name)
+        return search(self, *args, **kwargs)
+
+    monkeypatch.setattr(Bm25Index, "search", recording)
+    queries = ["pilot enterprises of patent operation", "专利权的期限", "term of a patent in China", "data subject consent"]
+    for q in queries:
+        results = {}
+        for on, service in services.items():
+            threads.clear()
+            results[on] = service.search(q, k=5)
+            assert threads and all(name.startswith("navsearch-legs") == on for name in threads), (q, on, threads)
+        plain, beside = results[False], results[True]
+        assert [(h.doc_id, h.score, h.relevance, [p.chunk_id for p in h.passages]) for h in plain.hits] == [
+            (h.doc_id, h.score, h.relevance, [p.chunk_id for p in h.passages]) for h in beside.hits
+        ], q
+        assert (plain.candidates, plain.relevant, plain.notes) == (beside.candidates, beside.relevant, beside.notes)
+        threads.clear()
+        services[True].search(q, k=5)  # again: its vector is kept, so the legs run in this thread
+        assert threads and not any(name.startswith("navsearch-legs") for name in threads), threads

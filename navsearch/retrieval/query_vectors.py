@@ -25,15 +25,23 @@ class QueryVectors:
     def __init__(self, size: int) -> None:
         self._kept: Kept[tuple[str, str, int, str], np.ndarray] = Kept(size)
 
+    def kept(self, text: str, embedder: Embedder, settings: RetrievalSettings) -> np.ndarray | None:
+        """The query's vector if it is kept (nothing to encode), else None."""
+        return self._kept.get(self._key(text, embedder, settings))
+
     def vector(self, text: str, embedder: Embedder, settings: RetrievalSettings) -> np.ndarray:
         """The query's dense vector (read-only): kept, or encoded now and kept."""
-        key = (embedder.model_id, settings.long_query_dense, settings.max_query_windows, text)
+        key = self._key(text, embedder, settings)
         if (kept := self._kept.get(key)) is not None:
             return kept
         vector = query_vector(text, embedder, settings)  # not under a lock: searches encode in parallel
         vector.flags.writeable = False  # shared between searches
         self._kept.put([(key, vector)])
         return vector
+
+    @staticmethod
+    def _key(text: str, embedder: Embedder, settings: RetrievalSettings) -> tuple[str, str, int, str]:
+        return (embedder.model_id, settings.long_query_dense, settings.max_query_windows, text)
 
     def __len__(self) -> int:
         return len(self._kept)

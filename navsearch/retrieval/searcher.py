@@ -20,7 +20,6 @@ from navsearch.embedding.base import Embedder
 from navsearch.errors import InvalidInput
 from navsearch.retrieval.citation_lookup import CitationResolver, CitedUnit, parse_references, residual_text
 from navsearch.retrieval.families import family_groups, family_members
-from navsearch.retrieval.feedback import expanded_search
 from navsearch.retrieval.fusion import Fused, rrf
 from navsearch.retrieval.jurisdiction import elsewhere, named_jurisdictions
 from navsearch.retrieval.kept import Kept
@@ -30,10 +29,9 @@ from navsearch.retrieval.long_query import lexical_terms
 from navsearch.retrieval.query_vectors import QueryVectors
 from navsearch.retrieval.query_syntax import ParsedQuery, contains, holds_phrases, parse_query, passage_matches
 from navsearch.retrieval.cross_language import CrossLanguageLeg
-from navsearch.retrieval.legs import Legs, leg_weights
+from navsearch.retrieval.legs import Legs, WordLegs, alongside, leg_weights
 from navsearch.retrieval.relevance import QueryRelevance, judge, nothing_note
 from navsearch.retrieval.rerank import rerank
-from navsearch.retrieval.translated import translated_ranking
 from navsearch.settings import RetrievalSettings
 from navsearch.store.protocol import AnnSearch, DenseIndex, Generation, LexicalIndex, Store, StoreReader
 from navsearch.store.records import StoredChunk
@@ -123,19 +121,20 @@ class Searcher:
         allowed = None if filters.is_empty() else self.catalog.allowed_ids(filters)
         if without is not None and len(without):
             allowed = np.setdiff1d(self.catalog.allowed_ids(filters) if allowed is None else allowed, without)
-        vector = self.vectors.vector(query, self.embedder, self.settings)  # long queries: retrieval/long_query.py
-        dense = self.index.search(vector, depth, allowed, self.ann)
-        terms = lexical_terms(query, self.lexical, self.settings.max_query_terms)
-        lexical = expanded_search(self.lexical, terms, depth, allowed, self._texts, self.settings)
-        across: list[tuple[int, float]] = []
-        within: list[tuple[int, float]] = []
-        if self.cross is not None:
-            across, within = self.cross.rank(query, allowed, depth)
+        words = WordLegs(query, allowed, depth, self.lexical, self.cross, self._texts, self.settings)
+        vector = self.vectors.kept(query, self.embedder, self.settings)
+        # Only an encoding hides the words' legs; beside a kept vector they would contend for the interpreter.
+        running = alongside(words.run) if self.settings.concurrent_legs and vector is None else None
+        try:
+            if vector is None:
+                vector = self.vectors.vector(query, self.embedder, self.settings)  # long queries: retrieval/long_query.py
+            dense = self.index.search(vector, depth, allowed, self.ann)
+        finally:
+            found = running.result() if running is not None else words.run()
         reads_all = getattr(self.embedder, "multilingual", False)  # only e5 says so (embedding/e5_encoder.py)
         if script_of_query(query) == "latin" and not reads_all and (foreign := self._foreign()):
             dense = [(r, c) for r, c in dense if r not in foreign]  # English-only encoder: noise there
-        translated = translated_ranking(query, self.lexical, allowed, depth, self.settings)
-        return Legs(dense, lexical, vector, across, within, translated)
+        return Legs(dense, found.lexical, vector, found.across, found.within, found.translated)
 
     def _mixed(self) -> bool:
         """Whether passages of both scripts are here (a translation has something to find)."""
@@ -230,9 +229,6 @@ class Searcher:
         pinned_docs = {h.doc_id for h in pinned}
         pinned_chunks = {p.chunk_id for h in pinned for p in h.passages}
         fused = self._constrained(fused, owners, parsed, skip_docs, pinned_docs if group == "document" else set(), pinned_chunks)
-        shown = [f.key for f in fused[: k * max(self.settings.passages_per_hit, self.settings.provisions_per_hit) * 4]]
-        if missing := rel.missing(shown):
-            rel.add_vectors(self.catalog.vectors_by_rowid(missing, self.embedder.dimension))
         if group == "chunk":
             found = self._hits([([(f, owners[f.key])], []) for f in fused[: max(0, k - len(pinned))]], rel, whole=True)
         else:
@@ -384,7 +380,10 @@ class Searcher:
         rows of the passages shown (all of them when ``whole``) and the documents' metadata
         are read here, for these only."""
         shown = [(items, items if whole else self._passages_of(items), family) for items, family in picks]
-        rows = self._chunks({o.rowid for items, passages, _ in shown for _, o in [items[0], *passages]})
+        rowids = {o.rowid for items, passages, _ in shown for _, o in [items[0], *passages]}
+        rows = self._chunks(rowids)
+        if missing := rel.missing(list(rowids)):  # cosines of the passages shown, the dense list did not reach
+            rel.add_vectors(self.catalog.vectors_by_rowid(missing, self.embedder.dimension))
         metas = self._metas(items[0][1].doc_id for items, _, _ in shown)
         hits = []
         for items, passages, family in shown:

@@ -128,6 +128,14 @@ class RetrievalSettings(BaseModel):
         ),
     )
     nprobe: int = Field(32, ge=1, description="IVF lists visited per query, for IVF generations written by earlier versions.")
+    concurrent_legs: bool = Field(
+        True,
+        description=(
+            "Run the word-matching legs (BM25, the translation, the multilingual encoder) in a worker thread "
+            "while the main encoder reads the query: encoding is most of a first-time search and releases "
+            "the interpreter, so their time is hidden (benchmarks/reports/speed.md)."
+        ),
+    )
     query_cache_size: int = Field(
         512,
         ge=0,
