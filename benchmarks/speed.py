@@ -206,7 +206,7 @@ def search_latency(embedder, chunks, queries: list[str], ideas: list[str], scale
     out["dense_recall@10"] = round(float(np.mean(recall)), 4)
     if manifest.index_type.startswith("HNSW"):  # the trade-off the default efSearch sits on
         truths = [set(ids[np.argpartition(-(matrix @ v), 10)[:10]].tolist()) for v in vectors[:100]]
-        for ef in (128, 512, 1024):
+        for ef in (128, 512, 1024, 2048):
             ann = AnnSearch(ef_search=ef)
             timing, got = timed(lambda v: searcher.index.search(v, 100, None, ann), vectors[:100])
             out[f"dense_ef{ef}"] = {**timing, "recall@10": round(float(np.mean(

@@ -122,9 +122,10 @@ def test_pruned_search_returns_the_exhaustive_top_k(monkeypatch) -> None:  # typ
             got = index.search(terms, k)
             positions, scores = exhaustive(index, cols, k, None)
             want = sorted(scores.tolist(), reverse=True)
-            assert np.allclose([s for _, s in got], want, rtol=1e-6), (terms, k)
+            assert np.allclose([s for _, s in got], want, rtol=1e-5), (terms, k)
             kth = want[-1]
-            above = {int(index.ids[p]) for p, s in zip(positions, scores) if s > kth + 1e-6}
-            assert above == {r for r, s in got if s > kth + 1e-6}
+            tie = 1e-5 * kth  # scores are float32 sums: chunks closer than that to the k-th are ties
+            above = {int(index.ids[p]) for p, s in zip(positions, scores) if s > kth + tie}
+            assert above == {r for r, s in got if s > kth + tie}
     # Every search went the pruned way, and most of them skipped lists (no fallback).
     assert calls["pruned"] == 80 and calls["fallback"] < 20, calls
