@@ -24,6 +24,15 @@ from navsearch.store.generation import LexicalIndex
 from navsearch.terms import query_term_counts
 
 SENTENCE_END = re.compile(r"(?<=[.!?;:。！？；])\s+|\n+|(?<=[。！？；])")
+_SPECIAL: dict[str, int] = {}  # model id -> tokens the encoder adds to any text ([CLS], [SEP])
+
+
+def _special(embedder: Embedder) -> int:
+    """Tokens the encoder adds to every text: counted once per model, not at every query
+    (a tokenizer call is a lock and a fraction of a millisecond on the search's path)."""
+    if (n := _SPECIAL.get(embedder.model_id)) is None:
+        n = _SPECIAL[embedder.model_id] = embedder.count_tokens([""])[0]
+    return n
 
 
 def _pieces(text: str, embedder: Embedder, budget: int) -> list[tuple[str, int]]:
@@ -32,7 +41,7 @@ def _pieces(text: str, embedder: Embedder, budget: int) -> list[tuple[str, int]]
     sentences = [s.strip() for s in SENTENCE_END.split(text) if s and s.strip()]
     if not sentences:
         return []
-    special = embedder.count_tokens([""])[0]
+    special = _special(embedder)
     counts = [n - special for n in embedder.count_tokens(sentences)]
     out: list[tuple[str, int]] = []
     for sentence, n in zip(sentences, counts):
@@ -57,7 +66,7 @@ def _pieces(text: str, embedder: Embedder, budget: int) -> list[tuple[str, int]]
 def query_windows(text: str, embedder: Embedder, max_windows: int) -> list[str]:
     """The query cut into consecutive windows that each fit the encoder (one window when
     it fits whole), at most ``max_windows``."""
-    budget = embedder.max_tokens - embedder.count_tokens([""])[0]
+    budget = embedder.max_tokens - _special(embedder)
     if embedder.count_tokens([text])[0] <= embedder.max_tokens:
         return [text]
     windows: list[str] = []

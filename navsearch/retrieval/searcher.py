@@ -94,7 +94,7 @@ class Searcher:
         self._layout: Layout | None = None  # which document each chunk is of, read at the first search
         self._layout_lock = threading.Lock()
         self._cjk_rows: set[int] | None = None
-        self.ann = AnnSearch(settings.hnsw_ef_search, settings.nprobe, settings.exact_filter_max)
+        self.ann = AnnSearch(settings.hnsw_ef_search, settings.nprobe, settings.exact_filter_max, settings.hnsw_ef_per_million)
 
     def warm(self) -> None:
         """Read now what the first searches would otherwise read (the layout, every

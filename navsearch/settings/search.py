@@ -119,6 +119,16 @@ class RetrievalSettings(BaseModel):
             "Chosen for dense recall@10 >= 0.98 against exact search (benchmarks/reports/speed.md)."
         ),
     )
+    hnsw_ef_per_million: int = Field(
+        2048,
+        ge=0,
+        le=4096,
+        description=(
+            "HNSW: efSearch is at least this many per million vectors in the index: a graph's recall at a fixed "
+            "efSearch falls as it grows (1M clustered chunks: recall@10 0.89 at 256, 0.99 at 2048 for 6.8 ms; "
+            "benchmarks/reports/speed.md). Below ~125k vectors hnsw_ef_search decides."
+        ),
+    )
     exact_filter_max: int = Field(
         32_768,
         ge=0,

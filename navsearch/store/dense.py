@@ -71,7 +71,8 @@ class VectorIndex:
             share = max(len(allowed) / self.count, 1e-9)
         kind = self.manifest.index_type
         if kind.startswith("HNSW"):
-            ef = min(MAX_EF_SEARCH, max(k, int(ann.ef_search / share)))
+            base = max(ann.ef_search, ann.ef_per_million * self.count // 1_000_000)
+            ef = min(MAX_EF_SEARCH, max(k, int(base / share)))
             params = faiss.SearchParametersHNSW(sel=selector, efSearch=ef) if selector else faiss.SearchParametersHNSW(efSearch=ef)
         elif kind.startswith("IVF"):
             params = faiss.SearchParametersIVF(sel=selector, nprobe=ann.nprobe) if selector else faiss.SearchParametersIVF(nprobe=ann.nprobe)

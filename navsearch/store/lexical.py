@@ -5,7 +5,7 @@ row that matches any OR-ed query term, and a question's common words match half 
 index: at 100k chunks that took 44 ms a query, more than the whole latency budget.
 Dropping common terms to save that cost lost up to 0.09 nDCG@10 on ObliQA (measured:
 docs/DESIGN.md). Here each (term, chunk) weight is computed once when the generation is
-built, so a query sums a few posting lists with ``np.bincount``: the same BM25 scores
+built, so a query sums a few posting lists (rows of a sparse terms x chunks matrix): the same BM25 scores
 (FTS5's formula: k1 1.2, b 0.75, idf = ln((N - n + 0.5) / (n + 0.5)) floored at 1e-6)
 in a few milliseconds. The index is built with the FAISS generation from the catalog and
 stored beside it, so dense and lexical search always see the same chunks.
@@ -28,10 +28,24 @@ from navsearch.terms import analyze, is_cjk_term
 K1 = 1.2
 B = 0.75
 FORMAT = "navsearch-bm25/1"
-# Below this many postings in a query's lists, summing them all is faster than pruning
-# (100k chunks: 5.3 vs 6.1 ms p50; 1M chunks, ~4M postings a question: 92 vs 58 ms; AMD EPYC 2 cores).
-PRUNE_FROM_POSTINGS = 1_000_000
-LAZY_SHARE = 0.25  # of the pruning threshold, the most the lazily completed terms may add (speed only)
+
+
+SAMPLE_EVERY = 64  # _top: one score in this many bounds the k-th best from below
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` best positive scores (all positive ones if fewer), unordered.
+    The k-th best of every 64th score cannot exceed the k-th best of all, so only scores at
+    or above it are partitioned: at 1M chunks ~half of them are positive, and partitioning
+    those took 5 ms of a 14 ms search."""
+    floor = 0.0
+    sample = scores[::SAMPLE_EVERY]
+    if len(sample) > k:
+        floor = max(floor, float(np.partition(sample, len(sample) - k)[len(sample) - k]))
+    hit = np.flatnonzero(scores >= floor) if floor > 0 else np.flatnonzero(scores > 0)
+    if len(hit) > k:
+        hit = hit[np.argpartition(-scores[hit], k - 1)[:k]]
+    return hit
 
 
 @dataclass(frozen=True)
@@ -120,16 +134,15 @@ class Bm25Index:
         cols = [(self.vocab[t], boost.get(t, 1.0)) for t in dict.fromkeys(terms) if t in self.vocab]
         if not cols or k <= 0:
             return []
-        postings = sum(int(self.indptr[c + 1] - self.indptr[c]) for c, _ in cols)
-        if allowed is None and len(cols) > 1 and postings > PRUNE_FROM_POSTINGS:
-            hit, scores = self._pruned(cols, k)
-        else:
-            hit, scores = self._exhaustive(cols, k, allowed)
+        hit, scores = self._best(cols, k, allowed)
         order = np.lexsort((hit, -scores))  # best first; ties in chunk order
         return [(int(self.ids[hit[i]]), float(scores[i])) for i in order]
 
-    def _exhaustive(self, cols: list[tuple[int, float]], k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-        """Every posting of every term summed: (positions, scores) of the best ``k``."""
+    def _best(self, cols: list[tuple[int, float]], k: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """Every posting of every term summed: (positions, scores) of the best ``k``. No
+        pruning (MaxScore was here): once the sum and the selection below were fast, the
+        pruned search was slower at every query size measured (1M chunks: 4-20 ms summed
+        whole against 11-37 ms pruned: docs/DESIGN.md)."""
         scores = self._sum(cols)
         if allowed is not None:
             keep = np.zeros(self.count, dtype=bool)
@@ -138,65 +151,8 @@ class Bm25Index:
             pos, wanted = pos[inside], allowed[inside]
             keep[pos[self.ids[pos] == wanted]] = True
             scores[~keep] = 0.0
-        hit = np.flatnonzero(scores > 0)
-        if len(hit) > k:
-            hit = hit[np.argpartition(-scores[hit], k - 1)[:k]]
+        hit = _top(scores, k)
         return hit, scores[hit]
-
-    def _pruned(self, cols: list[tuple[int, float]], k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The same top ``k`` without summing the longest posting lists (MaxScore, Turtle &
-        Flood 1995, as Lucene and PISA do it): a question's common words ("shall", "person")
-        hold millions of postings at 1M chunks (70 ms a query summed whole) but add little.
-
-        1. A threshold: the ``k``-th best full score of a few hundred real chunks (the best by
-           the rarest terms), a lower bound of the true ``k``-th score.
-        2. Terms by upper bound (their largest weight), ascending: the longest prefix whose
-           bounds sum below the threshold is non-essential, since a chunk holding only those
-           scores below it and cannot be in the top ``k``.
-        3. Chunks holding an essential term are scored on those, kept when their score plus
-           the non-essential bounds can reach the threshold, and completed by looking their
-           positions up in the non-essential lists (sorted by position).
-        Every chunk scoring at least the threshold is completed, so the top ``k`` and their
-        order are the exhaustive sum's (up to float rounding of near ties)."""
-        upper = np.array([self._upper[c] * b for c, b in cols])
-        sizes = np.array([self.indptr[c + 1] - self.indptr[c] for c, _ in cols])
-        # 1: seeds from the rarest terms (their postings are short), completed exactly.
-        rare = np.argsort(sizes)
-        # The shortest lists, until they hold 4k postings: enough chunks for a k-th score.
-        seed_terms = [cols[i] for i in rare[: int(np.searchsorted(np.cumsum(sizes[rare]), 4 * k, side="left")) + 1]]
-        partial = self._sum(seed_terms)
-        seeds = np.flatnonzero(partial)
-        if len(seeds) > 4 * k:
-            seeds = seeds[np.argpartition(-partial[seeds], 4 * k - 1)[: 4 * k]]
-        full = self._complete(seeds, np.zeros(len(seeds)), cols)
-        if len(full) < k:
-            return self._exhaustive(cols, k, None)  # fewer than k chunks hold the rare terms
-        theta = float(np.partition(full, len(full) - k)[len(full) - k])
-        # 2: the non-essential terms.
-        by_bound = np.argsort(upper, kind="stable")
-        bounds = np.cumsum(upper[by_bound])
-        # Any prefix below theta keeps the result exact; the smaller its bounds' sum, the
-        # fewer chunks must be completed by lookups (each costs a binary search per lazy
-        # list), so only the prefix up to a quarter of theta is left lazy: that still holds
-        # the stop-word-like lists (weights near zero, half the postings of a question).
-        cut = int(np.searchsorted(bounds, theta * LAZY_SHARE, side="left"))  # bounds[:cut] < theta / 4
-        if cut == 0:
-            return self._exhaustive(cols, k, None)
-        lazy = [cols[i] for i in by_bound[:cut]]
-        eager = [cols[i] for i in by_bound[cut:]]
-        slack = float(bounds[cut - 1])
-        # 3: score on the essential terms, keep what can still reach theta, complete it.
-        partial = self._sum(eager)
-        kept = np.flatnonzero(partial >= theta - slack - 1e-6)
-        scores = self._complete(kept, partial[kept], lazy)
-        if len(kept) > k:
-            best = np.argpartition(-scores, k - 1)[:k]
-            kept, scores = kept[best], scores[best]
-        return kept, scores
-
-    def _postings(self, col: int) -> tuple[np.ndarray, np.ndarray]:
-        lo, hi = self.indptr[col], self.indptr[col + 1]
-        return self.docs[lo:hi], self.weights[lo:hi]
 
     def _sum(self, cols: list[tuple[int, float]]) -> np.ndarray:
         """Every chunk's score on these (term, boost) columns, float32. The term rows of a
@@ -211,26 +167,6 @@ class Bm25Index:
     def _matrix(self) -> sparse.csr_matrix:
         """Terms x chunks over the postings arrays (scipy keeps them, no copy)."""
         return sparse.csr_matrix((self.weights, self.docs, self.indptr), shape=(len(self.vocab), self.count), copy=False)
-
-    def _complete(self, positions: np.ndarray, scores: np.ndarray, cols: list[tuple[int, float]]) -> np.ndarray:
-        """``scores`` of the chunks at ``positions`` plus their weights in ``cols``' lists."""
-        out = scores.astype(np.float64, copy=True)
-        if len(positions) == 0:
-            return out
-        positions = positions.astype(self.docs.dtype)  # as the lists' type, or numpy converts each list to search it
-        for c, b in cols:
-            docs, weights = self._postings(c)
-            at = np.minimum(np.searchsorted(docs, positions), len(docs) - 1)
-            found = docs[at] == positions
-            out[found] += weights[at[found]].astype(np.float64) * b
-        return out
-
-    @cached_property
-    def _upper(self) -> np.ndarray:
-        """Each term's largest weight: the most it can add to a chunk's score."""
-        if len(self.weights) == 0:
-            return np.zeros(len(self.vocab), dtype=np.float32)
-        return np.maximum.reduceat(self.weights, self.indptr[:-1])
 
     def df(self, term: str) -> int:
         """Chunks holding the (analysed) term."""

@@ -59,6 +59,7 @@ class AnnSearch:
     ef_search: int = 128  # HNSW: candidates kept while walking the graph
     nprobe: int = 32  # IVF (generations written by earlier versions): lists visited
     exact_filter_max: int = 32_768  # a filter allowing at most this many vectors is searched exactly
+    ef_per_million: int = 0  # HNSW: efSearch at least this per million vectors (a bigger graph needs more)
 
 
 class DenseIndex(Protocol):
