@@ -44,7 +44,7 @@ from navsearch.settings import Settings
 from navsearch.store.catalog import Catalog
 from navsearch.store.lexical import Bm25Index
 from navsearch.store.protocol import AnnSearch
-from navsearch.terms import analyze
+from navsearch.retrieval.long_query import lexical_terms
 from navsearch.types import Chunk, Document, chunk_id_for
 
 
@@ -195,7 +195,8 @@ def search_latency(embedder, chunks, queries: list[str], ideas: list[str], scale
     out["query_encode"], vectors = timed(lambda q: embedder.embed_queries([q])[0], measured)
     out["idea_encode"], _ = timed(lambda q: embedder.embed_queries([q])[0], ideas)
     out["dense"], found = timed(lambda v: searcher.index.search(v, 100, None, searcher.ann), vectors)
-    terms = [analyze(q) for q in measured]
+    # The terms search itself gives BM25 (stopwords out, at most max_query_terms), not every analysed word.
+    terms = [lexical_terms(q, searcher.lexical, settings.retrieval.max_query_terms) for q in measured]
     out["lexical"], _ = timed(lambda t: searcher.lexical.search(t, 100), terms)
     ids, matrix = catalog.all_vectors(384)
     recall = []

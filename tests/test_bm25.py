@@ -109,3 +109,19 @@ def test_top_k_selection_is_exact() -> None:
             assert len(got) == len(want), (len(got), len(want), k)
             assert np.array_equal(np.sort(scores[got])[::-1], want), k
             assert len(set(got.tolist())) == len(got)
+
+
+def test_allowed_rowids_in_any_order_restrict_alike() -> None:
+    """A search restricted to rowids ranks the same whether they come sorted and distinct
+    (as the stores give them) or shuffled with repeats, and never returns a chunk twice."""
+    import numpy as np
+
+    rows = [(i * 3 + 1, f"valve pump seal {'valve ' * (i % 4)}housing {i}") for i in range(300)]
+    index = Bm25Index.build(rows)
+    allowed = np.array([r for r, _ in rows[::2]], dtype=np.int64)
+    messy = np.concatenate([allowed[::-1], allowed[:50], [999_999]])  # reversed, repeats, a rowid not held
+    sorted_hits = index.search(["valv", "pump"], 20, allowed)
+    messy_hits = index.search(["valv", "pump"], 20, messy)
+    assert sorted_hits == messy_hits and len(sorted_hits) == 20
+    assert {r for r, _ in sorted_hits} <= set(allowed.tolist())
+    assert len({r for r, _ in messy_hits}) == len(messy_hits)
