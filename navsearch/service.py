@@ -99,7 +99,7 @@ class NavSearch:
         return backends.index_store(self.catalog, self.settings, self.vector_dir)
 
     def chunker(self) -> Chunker:
-        return chunker_for(self.embedder.count_tokens, self.embedder.max_tokens, self.settings.chunking)
+        return chunker_for(self.embedder, self.settings.chunking)
 
     def indexer(self) -> Indexer:
         try:  # a tuned encoder's record, for the manifests

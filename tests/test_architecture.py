@@ -15,7 +15,7 @@ MAX_LINES = 500
 LAYERS: dict[str, float] = {
     # plain data, errors, settings: import nothing of navsearch but each other's lower ones
     "types": 0, "errors": 0, "settings": 0,
-    "filters": 1, "progress": 1, "terms": 1, "citations": 1, "report": 1,
+    "filters": 1, "progress": 1, "terms": 1, "numerals": 1, "citations": 1, "report": 1,
     "lexicon": 1.5,  # the bilingual dictionary: words to words, over terms
     # the library, from parsers and stores up to the features built on search
     "ingest": 2, "chunking": 2, "embedding": 2, "store": 2, "eval": 2,

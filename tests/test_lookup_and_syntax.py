@@ -13,10 +13,10 @@ from navsearch.retrieval.citation_lookup import (
     patent_base,
     residual_text,
     rule_key,
-    to_cn_numeral,
     unit_contains,
     unit_of,
 )
+from navsearch.numerals import to_cn_numeral
 from navsearch.retrieval.families import family_groups, family_members
 from navsearch.retrieval.query_syntax import holds_phrases, parse_query, passage_matches
 from navsearch.types import DocumentMeta

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from navsearch.errors import ParseError
-from navsearch.ingest.cn_law import cn_numeral, parse_cn_law_markdown
+from navsearch.ingest.cn_law import parse_cn_law_markdown
+from navsearch.numerals import cn_numeral
 from navsearch.ingest.gdpr import parse_gdpr_json
 from navsearch.ingest.uslm import parse_uslm
 from navsearch.types import Document, Section

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from navsearch.retrieval.citation_lookup import to_cn_numeral
+from navsearch.numerals import to_cn_numeral
 
 # An enumerated item at the start of a line or sentence: (a) (iv) (1) (A), （一）, "1. ", a dash.
 ITEM = re.compile(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 from functools import cached_property
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -16,7 +17,8 @@ from langchain_text_splitters import RecursiveCharacterTextSplitter
 from navsearch.chunking.lead_ins import lead_ins
 from navsearch.errors import ParseError
 from navsearch.settings import ChunkingSettings
-from navsearch.types import Chunk, Document, Section, chunk_id_for
+from navsearch.terms import script_of_query
+from navsearch.types import Chunk, Document, Section, chunk_id_for, embedded_text
 
 # Counts tokens as the encoder sees them, special tokens included, for a batch of texts.
 TokenCounter = Callable[[Sequence[str]], list[int]]
@@ -109,13 +111,15 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def chunker_for(count_tokens: TokenCounter, encoder_max_tokens: int, settings: ChunkingSettings) -> "Chunker":
-    """The chunker ``settings`` give an encoder: never above the encoder's own limit (it
-    would silently truncate), the overlap at most a quarter of a chunk. The one recipe of
-    every ingest, in this process or on a cluster's workers."""
-    max_tokens = min(settings.max_tokens, encoder_max_tokens)
+def chunker_for(encoder: Any, settings: ChunkingSettings) -> "Chunker":
+    """The chunker ``settings`` give an encoder (an embedding.base.Embedder): never above the
+    encoder's own limit (it would silently truncate), the overlap at most a quarter of a
+    chunk, CJK chunks' ids marked with the gloss the encoder reads them through, if any
+    (embedding/gloss.py). The one recipe of every ingest, in this process or on a cluster's
+    workers."""
+    max_tokens = min(settings.max_tokens, encoder.max_tokens)
     overlap = min(settings.overlap_tokens, max_tokens // 4)
-    return Chunker(count_tokens, max_tokens, overlap)
+    return Chunker(encoder.count_tokens, max_tokens, overlap, getattr(encoder, "gloss", ""))
 
 
 class Chunker:
@@ -124,7 +128,7 @@ class Chunker:
     >>> chunker = Chunker(lambda texts: [len(t.split()) + 2 for t in texts], max_tokens=64)
     """
 
-    def __init__(self, count_tokens: TokenCounter, max_tokens: int, overlap_tokens: int = 32) -> None:
+    def __init__(self, count_tokens: TokenCounter, max_tokens: int, overlap_tokens: int = 32, gloss: str = "") -> None:
         if max_tokens < 16:
             raise ValueError(f"max_tokens must be at least 16. Currently, max_tokens is {max_tokens}")
         if not 0 <= overlap_tokens < max_tokens // 2:
@@ -134,6 +138,7 @@ class Chunker:
         self.count = count_tokens
         self.max_tokens = max_tokens
         self.overlap_tokens = overlap_tokens
+        self.gloss = gloss  # the encoder reads CJK chunks through this gloss: their ids say so
 
     def _count(self, texts: Sequence[str]) -> list[int]:
         """Token counts of ``texts``, asked in calls of at most COUNT_BATCH_CHARS characters
@@ -264,6 +269,8 @@ class Chunker:
                 # The id covers what is embedded (context and text), not the offsets, so an
                 # edit elsewhere in the document does not force re-embedding this chunk.
                 key = f"{piece}\x00{context}\x00{text}"
+                if self.gloss and script_of_query(embedded_text(context, text)) == "cjk":
+                    key += f"\x00{self.gloss}"  # what the encoder reads is the gloss: a new gloss, a new vector
                 chunks.append(
                     Chunk(
                         chunk_id=chunk_id_for(doc.doc_id, section.path, key),

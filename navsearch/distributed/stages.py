@@ -32,7 +32,7 @@ Parsed = tuple[list[Document], dict[str, list[Chunk]]]  # documents, and each on
 def _keyed(embedder: Embedder, settings: Settings) -> str:
     """The chunker key of this encoder under ``settings``: the driver refuses rows made
     with another one (another navsearch or other settings on a node)."""
-    return chunker_key(embedder.model_id, chunker_for(embedder.count_tokens, embedder.max_tokens, settings.chunking))
+    return chunker_key(embedder.model_id, chunker_for(embedder, settings.chunking))
 
 
 class ParseChunk:
@@ -45,7 +45,7 @@ class ParseChunk:
             settings.ingest.parse_timeout_s, settings.ingest.parse_memory_mb, settings.ingest.max_file_mb
         )
         embedder = make_embedder(settings.embedding)  # its tokenizer counts the chunks' tokens
-        self.chunker = chunker_for(embedder.count_tokens, embedder.max_tokens, settings.chunking)
+        self.chunker = chunker_for(embedder, settings.chunking)
         self.worker = ParseWorker(self.limits)
         self.node = _node()
 

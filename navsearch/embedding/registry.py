@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from navsearch.embedding.base import Embedder
+from navsearch.embedding.gloss import reading_chinese
 from navsearch.errors import InvalidInput
 from navsearch.settings import EmbeddingSettings
 
@@ -64,4 +65,4 @@ def make_embedder(settings: EmbeddingSettings) -> Embedder:
         factory = ENCODERS[settings.backend]
     except KeyError:
         raise InvalidInput(f"no encoder backend {settings.backend!r}; known: {', '.join(ENCODERS)}") from None
-    return factory(settings)
+    return reading_chinese(factory(settings), settings.gloss_chinese)

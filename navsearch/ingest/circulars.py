@@ -16,7 +16,7 @@ from pathlib import Path
 
 from navsearch.errors import ParseError
 from navsearch.ingest.builder import TextBuilder
-from navsearch.ingest.cn_law import cn_numeral
+from navsearch.numerals import cn_numeral
 from navsearch.ingest.cleaning import (
     continues,
     join_hyphenated,

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from navsearch.errors import ParseError
 from navsearch.ingest.builder import TextBuilder
+from navsearch.numerals import cn_numeral
 from navsearch.types import Document
 
 INFO_END = "<!-- INFO END -->"
@@ -36,22 +37,6 @@ _KNOWN: dict[str, tuple[str, str]] = {
     "中华人民共和国专利法": ("cn-patent-law", "全国人民代表大会常务委员会"),
     "中华人民共和国专利法实施细则": ("cn-patent-law-rules", "国务院"),
 }
-_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"〇": 0}
-_UNITS = {"十": 10, "百": 100, "千": 1000}
-
-
-def cn_numeral(text: str) -> int:
-    """Value of a Chinese numeral as used in article numbers: 二十二 → 22, 一百零一 → 101."""
-    total, digit = 0, 0
-    for ch in text:
-        if ch in _DIGITS:
-            digit = _DIGITS[ch]
-        elif ch in _UNITS:
-            total += (digit or 1) * _UNITS[ch]  # "十二" means 12: a bare 十 counts as 一十
-            digit = 0
-        else:
-            raise ValueError(f"not a Chinese numeral: {text!r}")
-    return total + digit
 
 
 @dataclass

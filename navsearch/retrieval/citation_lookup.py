@@ -15,12 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from navsearch.numerals import CN_NUMERAL, cn_numeral, to_cn_numeral
 from navsearch.types import Chunk, DocumentMeta
 
 RefKind = Literal["patent", "usc", "gdpr-article", "gdpr-recital", "cn-article", "document-number", "rule"]
-
-_CN_DIGITS = "零一二三四五六七八九"
-_CN_NUMERAL = "〇零一二三四五六七八九十百千两"
 
 
 @dataclass(frozen=True)
@@ -34,49 +32,6 @@ class Reference:
     kind_code: str | None = None  # a patent's kind code when typed ("B1")
     law: str | None = None  # which law: "usc35", "gdpr", "cn-patent-law", "cn-patent-law-rules", or a number
     point: str | None = None  # a sub-unit printed inside the chunk: GDPR point "(a)", Chinese 款/项
-
-
-# --- numerals -----------------------------------------------------------------------------
-def to_cn_numeral(n: int) -> str:
-    """24 -> 二十四, 10 -> 十, 101 -> 一百零一, 110 -> 一百一十 (as article numbers print).
-
-    >>> [to_cn_numeral(n) for n in (6, 10, 24, 101, 110, 1000)]
-    ['六', '十', '二十四', '一百零一', '一百一十', '一千']
-    """
-    if n <= 0 or n >= 10000:
-        raise ValueError(f"article numbers run from 1 to 9999, got {n}")
-    out = ""
-    zero = False
-    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
-        digit = n // value % 10
-        if digit == 0:
-            zero = bool(out)
-            continue
-        if zero:
-            out += "零"
-            zero = False
-        if not (value == 10 and digit == 1 and not out):  # 十二, not 一十二
-            out += _CN_DIGITS[digit]
-        out += unit
-    return out
-
-
-def from_cn_numeral(text: str) -> int:
-    """二十四 -> 24; arabic digits pass through."""
-    if text.isdigit():
-        return int(text)
-    digits = {c: i for i, c in enumerate(_CN_DIGITS)} | {"〇": 0, "两": 2}
-    units = {"十": 10, "百": 100, "千": 1000}
-    total, digit = 0, 0
-    for ch in text:
-        if ch in digits:
-            digit = digits[ch]
-        elif ch in units:
-            total += (digit or 1) * units[ch]
-            digit = 0
-        else:
-            raise ValueError(f"not a Chinese numeral: {text!r}")
-    return total + digit
 
 
 # --- parsing (pure) ----------------------------------------------------------------------
@@ -102,10 +57,10 @@ CN_LAW_HINT = re.compile(
 )
 CN_RULES_HINT = re.compile(r"Implementing\s+(?:Rules|Regulations)", re.I)
 CN_ARTICLE = re.compile(
-    r"(?P<law>专利法实施细则|实施细则|细则|专利法)?\s*第\s*(?P<n>[" + _CN_NUMERAL + r"]+|\d{1,4})\s*条"
-    r"(?:之(?P<sub>[" + _CN_NUMERAL + r"]+))?"
-    r"(?:\s*第\s*(?P<kuan>[" + _CN_NUMERAL + r"]+|\d{1,2})\s*款)?"
-    r"(?:\s*第?\s*[（(]\s*(?P<xiang>[" + _CN_NUMERAL + r"]+|\d{1,2})\s*[)）]\s*项|\s*第\s*(?P<xiang2>[" + _CN_NUMERAL + r"]+|\d{1,2})\s*项)?"
+    r"(?P<law>专利法实施细则|实施细则|细则|专利法)?\s*第\s*(?P<n>[" + CN_NUMERAL + r"]+|\d{1,4})\s*条"
+    r"(?:之(?P<sub>[" + CN_NUMERAL + r"]+))?"
+    r"(?:\s*第\s*(?P<kuan>[" + CN_NUMERAL + r"]+|\d{1,2})\s*款)?"
+    r"(?:\s*第?\s*[（(]\s*(?P<xiang>[" + CN_NUMERAL + r"]+|\d{1,2})\s*[)）]\s*项|\s*第\s*(?P<xiang2>[" + CN_NUMERAL + r"]+|\d{1,2})\s*项)?"
 )
 DOC_NUMBER = re.compile(r"[\[〔【(（]\s*(?P<year>(?:19|20)\d{2})\s*[\]〕】)）]\s*(?:No\.?\s*|第\s*)?(?P<no>\d{1,4})\s*号?")
 RULE = re.compile(
@@ -154,7 +109,7 @@ def parse_references(query: str) -> list[Reference]:
     cn_law = bool(CN_LAW_HINT.search(query))
     cn_rules = cn_law and bool(CN_RULES_HINT.search(query))
     for m in CN_ARTICLE.finditer(query):
-        n = from_cn_numeral(m.group("n"))
+        n = cn_numeral(m.group("n"))
         if not 0 < n < 10000:
             continue
         path = f"第{to_cn_numeral(n)}条" + (f"之{m.group('sub')}" if m.group("sub") else "")
@@ -162,10 +117,10 @@ def parse_references(query: str) -> list[Reference]:
                "专利法": "cn-patent-law"}.get(m.group("law") or "")
         point = None
         if m.group("kuan"):
-            point = f"第{to_cn_numeral(from_cn_numeral(m.group('kuan')))}款"
+            point = f"第{to_cn_numeral(cn_numeral(m.group('kuan')))}款"
         xiang = m.group("xiang") or m.group("xiang2")
         if xiang:
-            point = (point or "") + f"第（{to_cn_numeral(from_cn_numeral(xiang))}）项"
+            point = (point or "") + f"第（{to_cn_numeral(cn_numeral(xiang))}）项"
         add(Reference("cn-article", path, m.group(0).strip(), m.span(), law=law, point=point))
     for m in PATENT.finditer(query):
         digits = _clean_digits(m.group("num"))
@@ -262,7 +217,7 @@ def number_key(number: str | None) -> str | None:
     return f"[{m.group('year')}] No. {int(m.group('no'))}" if m else None
 
 
-_TOP = re.compile(r"^(§ \d+[a-zA-Z]?|Article \d+|Recital \d+|第[^条]+条(?:之[" + _CN_NUMERAL + r"]+)?|\d+)")
+_TOP = re.compile(r"^(§ \d+[a-zA-Z]?|Article \d+|Recital \d+|第[^条]+条(?:之[" + CN_NUMERAL + r"]+)?|\d+)")
 
 
 def path_top(path: str) -> str:

@@ -131,9 +131,11 @@ class Searcher:
             dense = self.index.search(vector, depth, allowed, self.ann)
         finally:
             found = running.result() if running is not None else words.run()
-        reads_all = getattr(self.embedder, "multilingual", False)  # only e5 says so (embedding/e5_encoder.py)
+        # e5 reads Chinese (embedding/e5_encoder.py); an English-only encoder reads a gloss of
+        # it (embedding/gloss.py); one that does neither put noise in CJK passages' vectors.
+        reads_all = getattr(self.embedder, "multilingual", False) or bool(getattr(self.embedder, "gloss", ""))
         if script_of_query(query) == "latin" and not reads_all and (foreign := self._foreign()):
-            dense = [(r, c) for r, c in dense if r not in foreign]  # English-only encoder: noise there
+            dense = [(r, c) for r, c in dense if r not in foreign]
         return Legs(dense, found.lexical, vector, found.across, found.within, found.translated)
 
     def _mixed(self) -> bool:

@@ -72,6 +72,16 @@ class EmbeddingSettings(BaseModel):
             "or superseded by a newer generation keeps, and how often its progress moves."
         ),
     )
+    gloss_chinese: bool = Field(
+        True,
+        description=(
+            "An English-only encoder (the default) reads a text written mostly in Chinese "
+            "characters, passage or query, through its word-by-word English gloss from the "
+            "dictionary (CC-CEDICT and navsearch's patent-law glossary: embedding/gloss.py), so "
+            "English questions find Chinese articles by meaning. Ignored for a multilingual "
+            "encoder. Changing it re-embeds the Chinese passages at the next ingest."
+        ),
+    )
     dimension: int = Field(256, ge=8, le=8192, description="Vector size of the 'hashing' test encoder only.")
     cache_dir: Path = Field(
         PROJECT_ROOT / "indexes" / "onnx-cache",
