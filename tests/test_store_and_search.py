@@ -351,3 +351,25 @@ def test_word_legs_beside_the_encoder_give_the_same_results(tmp_path: Path, smal
         threads.clear()
         services[True].search(q, k=5)  # again: its vector is kept, so the legs run in this thread
         assert threads and not any(name.startswith("navsearch-legs") for name in threads), threads
+
+
+def test_weak_siblings_do_not_push_a_relevant_document_out_of_view() -> None:
+    from navsearch.retrieval.hits import in_view
+    from navsearch.types import Hit, Passage
+
+    def p(path: str, score: float, relevance: float) -> Passage:
+        return Passage("c" + path, "article", path, "t", 0, 1, None, None, score, None, None, path, relevance=relevance)
+
+    def hit(doc: str, *passages: Passage, weak: bool = False) -> Hit:
+        return Hit(doc, "statute", doc, None, passages[0].score, None, None, None, (), None, None, passages,
+                   relevance=max(x.relevance for x in passages), weak=weak)
+
+    first = hit("rules", p("5", 0.019, 0.53), p("82", 0.0189, 0.58), p("1", 0.013, 0.04), p("note", 0.019, 0.04))
+    law = hit("law", p("42", 0.018, 0.53))
+    shown = in_view([first, law], floor=0.52)
+    # Relevant siblings stay, and so does a weak one that outscores the law's article; the
+    # weak one the law's article outscores goes.
+    assert [x.path for x in shown[0].passages] == ["5", "82", "note"]
+    assert shown[1] == law
+    # Before weak hits only, a weak sibling stays (a clause question's answer often is one).
+    assert in_view([first, hit("law", p("42", 0.018, 0.3), weak=True)], floor=0.52)[0] == first

@@ -3,6 +3,8 @@ each cited, and the text "more like this" and a bare citation search near."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from navsearch.citations import cite
 from navsearch.types import Chunk, DocumentMeta, Hit, Passage
 
@@ -70,3 +72,24 @@ def hit_of(
         cited=cited,
         more_passages=max(0, more),
     )
+
+
+def in_view(hits: list[Hit], floor: float) -> list[Hit]:
+    """A hit's further passages are left out when they are below the relevance floor and a
+    relevant document further down scores better than they do: grouped by document, they
+    would push that document's matching passage down the page behind the first document's
+    weak provisions (an English question on the Chinese Patent Law lost its article behind
+    five sections of 35 U.S.C. it did not match). Otherwise they stay: the sibling a clause
+    question needs is often weak itself, and still outscores the documents after it."""
+    out: list[Hit] = []
+    best_after = float("-inf")  # the best score of a relevant hit further down
+    for hit in reversed(hits):
+        if len(hit.passages) > 1 and best_after > float("-inf"):
+            kept = tuple(
+                p for p in hit.passages[1:] if p.relevance is None or p.relevance >= floor or p.score >= best_after
+            )
+            hit = replace(hit, passages=hit.passages[:1] + kept)
+        out.append(hit)
+        if not hit.weak:
+            best_after = max(best_after, hit.score)
+    return out[::-1]

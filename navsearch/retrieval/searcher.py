@@ -24,7 +24,7 @@ from navsearch.retrieval.fusion import Fused, rrf
 from navsearch.retrieval.jurisdiction import elsewhere, named_jurisdictions
 from navsearch.retrieval.kept import Kept
 from navsearch.retrieval.layout import Layout, Owner
-from navsearch.retrieval.hits import hit_of, like_text, passage
+from navsearch.retrieval.hits import hit_of, in_view, like_text, passage
 from navsearch.retrieval.long_query import lexical_terms
 from navsearch.retrieval.query_vectors import QueryVectors
 from navsearch.retrieval.query_syntax import ParsedQuery, contains, holds_phrases, parse_query, passage_matches
@@ -395,7 +395,7 @@ class Searcher:
             hit = self._hit(metas, [(f, rows[o.rowid]) for f, o in passages if o.rowid in rows], rel, best=(best[0], rows[best[1].rowid]))
             members = [m for m in family_members(family, self.layout.docs_of(family)) if m != hit.doc_id]
             hits.append(replace(hit, family_members=tuple(members)) if members else hit)
-        return hits
+        return hits if whole else in_view(hits, rel.floor)
 
     def _passages_of(self, items: list[tuple[Fused, Owner]]) -> list[tuple[Fused, Owner]]:
         """A document's passages to show, best first. Its title chunk ranks the document but
@@ -495,3 +495,4 @@ class Searcher:
             else:
                 hits.append(hit_of(meta, tuple(passages[:n]), CITED_SCORE, 1.0, cited=True, more=len(passages) - n))
         return hits
+
