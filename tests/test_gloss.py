@@ -128,3 +128,20 @@ def test_without_the_gloss_the_encoder_leaves_chinese_passages_out(tmp_path: Pat
     assert not report.failed, [f.error for f in report.failed]
     assert not isinstance(plain.embedder, GlossingEmbedder)
     assert all(doc != "cn-patent-law-2020" for doc, _ in _dense(plain, EXCLUDED))
+
+
+def test_the_own_language_answers_only_when_its_passage_is_nearer(service: NavSearch) -> None:
+    # With the gloss the main encoder judges both scripts' passages: an English question is
+    # answered in English (the translated ranking down-weighted) only when an English
+    # passage is relevant and no glossed Chinese one is nearer to it.
+    from navsearch.retrieval.relevance import judge
+
+    searcher = service.searcher()
+
+    def answered(query: str) -> bool:
+        legs = searcher.scored_rankings(query, service.filters(), 50)
+        rel = judge(query, searcher.lexical, legs, searcher.settings, semantic=True)
+        return searcher._answered(legs, rel, set())
+
+    assert not answered(EXCLUDED)  # the Chinese article (its gloss) is nearest
+    assert answered("Whoever invents or discovers any new and useful process, machine or manufacture may obtain a patent")

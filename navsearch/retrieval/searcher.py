@@ -296,7 +296,13 @@ class Searcher:
         multilingual cosine too: by its words alone, Chinese clause questions lost their
         article to English documents: benchmarks/reports/cross_language.md)."""
         if not rel.cjk:
-            return any(c >= rel.floor for r, c in legs.dense if r not in deferred)
+            # The main encoder reads the other script's passages too when it reads their gloss
+            # (embedding/gloss.py): the own script answers when its best passage is relevant
+            # and the other script's best (by the same encoder) is not nearer.
+            foreign = self._foreign()
+            own = max((c for r, c in legs.dense if r not in deferred and r not in foreign), default=-1.0)
+            other = max((c for r, c in legs.dense if r in foreign), default=-1.0)
+            return own >= rel.floor and own >= other
         foreign = deferred.union(r for r, _ in legs.across).union(legs.translated.rows if legs.translated else ())
         own = [r for r, _ in legs.lexical if r not in foreign][:ANSWER_PROBE]
         own += [r for r, _ in legs.within if r not in deferred][:ANSWER_PROBE]
