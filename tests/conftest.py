@@ -19,11 +19,11 @@ if TYPE_CHECKING:  # the browser tests' imports stay out of the other tests' way
 
 DATA = Path(__file__).parent / "data"
 
-# The default build embeds every chunk a second time with the multilingual encoder (the
-# cross-language leg); the tests that do not test it leave it out, or each small index
-# they build would take e5's time too. tests/test_cross_language.py turns it on. Set
-# before any Settings is made, and inherited by the CLI and servers the tests start.
-os.environ.setdefault("NAVSEARCH_EMBEDDING__CROSS_LANGUAGE", "none")
+# The multilingual encoder's leg (embedding.cross_language) is off by default, and the tests
+# that do not test it keep it off whatever the environment says: each small index they
+# build would take e5's time too. tests/test_cross_language.py and test_cross_build.py turn
+# it on. Set before any Settings is made, and inherited by the CLI and servers the tests start.
+os.environ["NAVSEARCH_EMBEDDING__CROSS_LANGUAGE"] = "none"
 
 
 @pytest.fixture(autouse=True)

@@ -145,3 +145,15 @@ def test_the_own_language_answers_only_when_its_passage_is_nearer(service: NavSe
 
     assert not answered(EXCLUDED)  # the Chinese article (its gloss) is nearest
     assert answered("Whoever invents or discovers any new and useful process, machine or manufacture may obtain a patent")
+
+
+def test_a_chinese_query_weighs_the_dense_ranking_only_when_the_encoder_reads_it() -> None:
+    from navsearch.retrieval.legs import leg_weights, reads_cjk
+    from navsearch.settings import RetrievalSettings
+
+    settings = RetrievalSettings()
+    assert reads_cjk(GlossingEmbedder(HashingEmbedder(dimension=32)))
+    assert not reads_cjk(HashingEmbedder(dimension=32))
+    assert leg_weights("专利权的期限是多久？", settings, reads_cjk=True)["dense"] == settings.cjk_dense_weight > 0
+    assert leg_weights("专利权的期限是多久？", settings, reads_cjk=False)["dense"] == 0.0
+    assert leg_weights("How long does a patent last?", settings)["dense"] == settings.dense_weight

@@ -1,7 +1,7 @@
 """Dictionary translation for cross-language search (navsearch/lexicon.py,
 retrieval/translated.py) with CC-CEDICT, the real encoder and the real corpus slices:
-Chinese law, the SIPO circulars (English) and a 35 U.S.C. slice. The suite's default build
-(the e5 leg off: conftest.py) keeps translation on, as a build without e5 has it."""
+Chinese law, the SIPO circulars (English) and a 35 U.S.C. slice, in the default build
+(translation on, the e5 leg off)."""
 
 from __future__ import annotations
 

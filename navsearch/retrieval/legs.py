@@ -91,17 +91,25 @@ def alongside(task: Callable[[], T]) -> Future[T]:
     return _POOL.submit(task)
 
 
-def leg_weights(query: str, settings: RetrievalSettings, answered: bool = False) -> dict[str, float]:
-    """RRF weight of each ranking. The main encoder reads English only: for a CJK query its
-    weight is ``cjk_dense_weight`` and the multilingual encoder's own-script ranking takes
-    the dense weight. ``answered``: the query's own script holds a relevant passage, so the
+def reads_cjk(embedder: object) -> bool:
+    """Whether the main encoder reads CJK text: e5 itself (embedding/e5_encoder.py), an
+    English-only encoder through its gloss (embedding/gloss.py); one that does neither puts
+    noise in CJK passages' and queries' vectors."""
+    return getattr(embedder, "multilingual", False) or bool(getattr(embedder, "gloss", ""))
+
+
+def leg_weights(query: str, settings: RetrievalSettings, answered: bool = False, reads_cjk: bool = False) -> dict[str, float]:
+    """RRF weight of each ranking. For a CJK query the main encoder's ranking weighs
+    ``cjk_dense_weight`` if it reads such text (``reads_cjk``: multilingual, or through the
+    gloss), else nothing, and the multilingual encoder's own-script ranking takes the dense
+    weight. ``answered``: the query's own script holds a relevant passage, so the
     other script's rankings keep only ``answered_other_script_share`` of their weight: a
     question has the same words in two jurisdictions' laws, and one asked in Chinese about
     Chinese law (or in English about US law) should not see the other's first."""
     cjk = script_of_query(query) == "cjk"
     share = settings.answered_other_script_share if answered else 1.0
     return {
-        "dense": settings.cjk_dense_weight if cjk else settings.dense_weight,
+        "dense": (settings.cjk_dense_weight if reads_cjk else 0.0) if cjk else settings.dense_weight,
         "lexical": settings.lexical_weight,
         "cross_language": settings.cross_language_weight * share,
         "cross_language_own": settings.dense_weight,

@@ -29,7 +29,7 @@ from navsearch.retrieval.long_query import lexical_terms
 from navsearch.retrieval.query_vectors import QueryVectors
 from navsearch.retrieval.query_syntax import ParsedQuery, contains, holds_phrases, parse_query, passage_matches
 from navsearch.retrieval.cross_language import CrossLanguageLeg
-from navsearch.retrieval.legs import Legs, WordLegs, alongside, leg_weights
+from navsearch.retrieval.legs import Legs, WordLegs, alongside, leg_weights, reads_cjk
 from navsearch.retrieval.relevance import QueryRelevance, judge, nothing_note
 from navsearch.retrieval.rerank import rerank
 from navsearch.settings import RetrievalSettings
@@ -131,10 +131,7 @@ class Searcher:
             dense = self.index.search(vector, depth, allowed, self.ann)
         finally:
             found = running.result() if running is not None else words.run()
-        # e5 reads Chinese (embedding/e5_encoder.py); an English-only encoder reads a gloss of
-        # it (embedding/gloss.py); one that does neither put noise in CJK passages' vectors.
-        reads_all = getattr(self.embedder, "multilingual", False) or bool(getattr(self.embedder, "gloss", ""))
-        if script_of_query(query) == "latin" and not reads_all and (foreign := self._foreign()):
+        if script_of_query(query) == "latin" and not reads_cjk(self.embedder) and (foreign := self._foreign()):
             dense = [(r, c) for r, c in dense if r not in foreign]
         return Legs(dense, found.lexical, vector, found.across, found.within, found.translated)
 
@@ -267,7 +264,7 @@ class Searcher:
         named = named_jurisdictions(query)
         deferred = self._elsewhere(named, rankings) if named else set()
         answered = bool(legs.across or legs.translated) and self._answered(legs, rel, deferred)
-        weights = leg_weights(query, self.settings, answered)
+        weights = leg_weights(query, self.settings, answered, reads_cjk(self.embedder))
         by_type = {"dense": self._weights_by_type(rankings["dense"])} if "dense" in rankings and weights["dense"] else {}
         if deferred:  # other jurisdictions' statutes and policies keep a share of each weight
             share = self.settings.answered_other_script_share
@@ -501,4 +498,3 @@ class Searcher:
             else:
                 hits.append(hit_of(meta, tuple(passages[:n]), CITED_SCORE, 1.0, cited=True, more=len(passages) - n))
         return hits
-
