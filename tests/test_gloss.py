@@ -4,7 +4,6 @@ the real encoder and the real Chinese Patent Law beside a 35 U.S.C. slice."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +19,8 @@ from navsearch.lexicon import lexicon
 from navsearch.service import NavSearch
 from navsearch.settings import EmbeddingSettings, Settings
 from navsearch.types import Document
+from slices import indexed
 
-DATA = Path(__file__).parent / "data"
 TERM = "第四十二条 发明专利权的期限为二十年，实用新型专利权的期限为十年，外观设计专利权的期限为十五年，均自申请日起计算。"
 
 
@@ -90,14 +89,7 @@ def test_a_gloss_is_part_of_a_chinese_chunk_id_only() -> None:
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, real_embedder) -> NavSearch:
-    root = tmp_path_factory.mktemp("gloss")
-    for name in ("statutes/专利法(2020-10-17).md", "statutes/usc35-slice.xml"):
-        (root / "corpus" / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(DATA / name, root / "corpus" / name)
-    ns = NavSearch(Settings(index_dir=root / "index"), embedder=real_embedder)
-    report = ns.ingest([root / "corpus"], progress=False)
-    assert not report.failed, [f.error for f in report.failed]
-    return ns
+    return indexed(tmp_path_factory.mktemp("gloss"), real_embedder, ("statutes/专利法(2020-10-17).md", "statutes/usc35-slice.xml"))
 
 
 EXCLUDED = "Which things cannot be patented in China, like rules of mental activities or methods for diagnosing diseases?"

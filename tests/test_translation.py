@@ -15,20 +15,14 @@ from navsearch.lexicon import lexicon
 from navsearch.service import NavSearch
 from navsearch.settings import Settings
 from navsearch.store.lexical import Bm25Index
+from slices import indexed
 
 DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, real_embedder) -> NavSearch:
-    root = tmp_path_factory.mktemp("tr")
-    for name in ("statutes/专利法(2020-10-17).md", "statutes/usc35-slice.xml", "policy/sipo-circulars-2013.txt"):
-        (root / "corpus" / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(DATA / name, root / "corpus" / name)
-    ns = NavSearch(Settings(index_dir=root / "index"), embedder=real_embedder)
-    report = ns.ingest([root / "corpus"], progress=False)
-    assert not report.failed, [f.error for f in report.failed]
-    return ns
+    return indexed(tmp_path_factory.mktemp("tr"), real_embedder, ("statutes/专利法(2020-10-17).md", "statutes/usc35-slice.xml", "policy/sipo-circulars-2013.txt"))
 
 
 def _shown(result) -> list[tuple[str, str]]:
