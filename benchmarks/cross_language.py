@@ -15,7 +15,10 @@ benchmarks/clause_questions.py; git-ignored, kept between runs). Then:
 2. Calibration of ``retrieval.translated_floor``, the same way: the best share of the
    translated query's words a passage of the dictionary's ranking holds, for the
    off-corpus questions, against the answering passage's share for the EN-ZH ones.
-3. EN-ZH recall@5 through ``POST /search`` with the request's defaults, passages read in
+3. Calibration of ``retrieval.gloss_floor`` the same way: the main encoder's best cosine
+   of a passage it read through its gloss, for the off-corpus English questions, against
+   the answering passage's cosine for the English EN-ZH questions.
+4. EN-ZH recall@5 through ``POST /search`` with the request's defaults, passages read in
    display order as a user reads them (as benchmarks/clause_questions.py), for each design:
    every one reads Chinese passages through their dictionary gloss (embedding/gloss.py);
    the gloss alone, with the dictionary's translated ranking (the default, e5 off), a CJK
@@ -141,6 +144,41 @@ def calibrate_translated(service: NavSearch) -> dict[str, Any]:
     }
 
 
+GLOSS_FLOORS = [round(0.30 + 0.02 * i, 2) for i in range(14)]
+
+
+def calibrate_gloss(service: NavSearch) -> dict[str, Any]:
+    """As calibrate(), for the main encoder's cosine of passages it read through their gloss
+    (retrieval.gloss_floor): the best cosine of a CJK passage for each off-corpus English
+    question against the answering passage's cosine for each English EN-ZH question."""
+    searcher = service.searcher()
+    cjk = set(searcher.lexical.script_rowids("cjk").tolist())
+
+    def dense(query: str) -> list[tuple[int, float]]:
+        return searcher.scored_rankings(query, service.filters(), 300).dense
+
+    off = [r for r in rows("relevance_floor.jsonl") if not r["relevant"] and script_of_query(r["text"]) == "latin"]
+    best_off = [max((c for r, c in dense(r["text"]) if r in cjk), default=-1.0) for r in off]
+    gold = []
+    for q in rows("en_zh_queries.jsonl"):
+        if q["lang"] != "en":
+            continue
+        ranked = dense(q["query"])
+        chunks = searcher.catalog.chunks_by_rowid([r for r, _ in ranked])
+        gold.append(next((c for r, c in ranked if (chunks[r].chunk.doc_id, chunks[r].chunk.path) == (q["doc_id"], q["path"])), -1.0))
+    table = [
+        {"floor": f, "off_corpus_through": round(sum(b >= f for b in best_off) / len(best_off), 3),
+         "enzh_gold_kept": round(sum(g >= f for g in gold) / len(gold), 3)}
+        for f in GLOSS_FLOORS
+    ]
+    return {
+        "table": table, "chosen": next((t["floor"] for t in table if t["off_corpus_through"] <= 0.05), GLOSS_FLOORS[-1]),
+        "off_corpus": len(best_off), "enzh": len(gold),
+        "off_best_p50": round(statistics.median(best_off), 3), "off_best_max": round(max(best_off), 3),
+        "gold_p50": round(statistics.median(gold), 3),
+    }
+
+
 def recall(settings: Settings, service: NavSearch) -> dict[str, Any]:
     out: dict[str, Any] = {"by_query": {}}
     times = []
@@ -181,8 +219,9 @@ def main() -> None:
     build_s = time.perf_counter() - t0
     calibration = calibrate(service)
     translated = calibrate_translated(service)
+    gloss = calibrate_gloss(service)
     floors = {"cross_language_floor": calibration["latin"]["chosen"], "cjk_cross_language_floor": calibration["cjk"]["chosen"],
-              "translated_floor": translated["chosen"]}
+              "translated_floor": translated["chosen"], "gloss_floor": gloss["chosen"]}
     tuned = variant(settings, **floors)
     no_e5 = tuned.model_copy(update={"embedding": EmbeddingSettings(cross_language="none")})
     # Every design reads Chinese passages through the gloss (the index's vectors); the
@@ -198,7 +237,7 @@ def main() -> None:
         "e5 and translation, translated weight 1.7": variant(tuned, translated_weight=1.7),
     }
     results = {
-        "cpu": f"{_cpu()}", "build_s": round(build_s, 1), "calibration": calibration, "translated_calibration": translated,
+        "cpu": f"{_cpu()}", "build_s": round(build_s, 1), "calibration": calibration, "translated_calibration": translated, "gloss_calibration": gloss,
         "settings": {**floors, "translated_weight": settings.retrieval.translated_weight,
                      "cross_language_weight": settings.retrieval.cross_language_weight},
         "designs": {name: recall(s, NavSearch(s)) for name, s in designs.items()},
@@ -241,6 +280,19 @@ def write(r: dict[str, Any]) -> None:
         "| floor | off-corpus questions let through | EN-ZH answering passages kept |",
         "|---|---|---|",
         *[f"| {t['floor']:.2f} | {t['off_corpus_through']:.3f} | {t['enzh_gold_kept']:.3f} |" for t in c["table"]],
+        "",
+    ]
+    g = r["gloss_calibration"]
+    lines += [
+        "## Floor calibration (the main encoder's cosine of a passage it read through its gloss)",
+        "",
+        f"Off-corpus English questions ({g['off_corpus']}): best cosine of a CJK passage p50 {g['off_best_p50']}, max "
+        f"{g['off_best_max']}; English EN-ZH answering passages ({g['enzh']}) cosine p50 {g['gold_p50']}. "
+        f"Chosen: **{g['chosen']}**.",
+        "",
+        "| floor | off-corpus questions let through | EN-ZH answering passages kept |",
+        "|---|---|---|",
+        *[f"| {t['floor']:.2f} | {t['off_corpus_through']:.3f} | {t['enzh_gold_kept']:.3f} |" for t in g["table"]],
         "",
         "## EN-ZH recall@5 (answering passage among the first 5 passages POST /search displays)",
         "",

@@ -149,3 +149,16 @@ def test_a_chinese_query_weighs_the_dense_ranking_only_when_the_encoder_reads_it
     assert leg_weights("专利权的期限是多久？", settings, reads_cjk=True)["dense"] == settings.cjk_dense_weight > 0
     assert leg_weights("专利权的期限是多久？", settings, reads_cjk=False)["dense"] == 0.0
     assert leg_weights("How long does a patent last?", settings)["dense"] == settings.dense_weight
+
+
+def test_a_glossed_passage_is_judged_on_the_gloss_scale(service: NavSearch) -> None:
+    # A gloss reads loosely, so its cosines run lower than an English passage's: a glossed
+    # passage is relevant from retrieval.gloss_floor (calibrated), not the English floor.
+    settings = service.settings.retrieval
+    assert settings.gloss_floor < settings.relevance_floor
+    result = service.search(EXCLUDED, k=5)
+    law = next(h for h in result.hits if h.doc_id == "cn-patent-law-2020")
+    assert not law.weak and result.relevant
+    # A question nothing answers leaves the Chinese articles weak.
+    off = service.search("What is the best sourdough bread recipe for a beginner?", k=5)
+    assert all(h.weak for h in off.hits if h.doc_id == "cn-patent-law-2020")

@@ -46,6 +46,10 @@ class QueryRelevance:
     # the query's translated words they hold, against ``translated_floor``.
     translated: TranslatedRanking | None = None
     translated_floor: float = 0.0
+    # Passages the main encoder read through their gloss (embedding/gloss.py), for a query
+    # it read as it is: their cosines run lower (a gloss reads loosely), against ``gloss_floor``.
+    glossed: frozenset[int] = frozenset()
+    gloss_floor: float = 0.0
 
     @property
     def measure(self) -> str:
@@ -78,6 +82,8 @@ class QueryRelevance:
         # Each other scale has its calibrated floor: a score's distance above that floor
         # counts as that much above this query's floor, so one floor judges all.
         other = []
+        if rowid in self.glossed and rowid in self.cosines:
+            other.append(self.floor + self.cosines[rowid] - self.gloss_floor)
         if rowid in self.cross:
             other.append(self.floor + self.cross[rowid] - self.cross_floor)
         if self.translated is not None and rowid in self.translated.rows:
@@ -85,14 +91,19 @@ class QueryRelevance:
         if not other:
             return round(own, 4)
         # For an English query these passages are in another script, whose cosine by the
-        # English-only encoder means nothing; a CJK query's term coverage does.
+        # English-only encoder means nothing but on the gloss's scale (above); a CJK
+        # query's term coverage does.
         return round(max(own, *other) if self.cjk else max(other), 4)
 
 
-def judge(query: str, lexical: LexicalIndex, legs: Legs, settings: RetrievalSettings, semantic: bool = True) -> QueryRelevance:
+def judge(
+    query: str, lexical: LexicalIndex, legs: Legs, settings: RetrievalSettings, semantic: bool = True, glosses: bool = False
+) -> QueryRelevance:
     """Relevance of passages to ``query``, given what each retriever found (legs.py);
-    ``semantic``: whether the multilingual rankings were fused (not in lexical mode)."""
+    ``semantic``: whether the multilingual rankings were fused (not in lexical mode);
+    ``glosses``: whether the main encoder reads CJK passages through their gloss."""
     cjk = cjk_share(query) > CJK_QUERY_SHARE
+    rows = lexical.script_rowids("cjk") if glosses and not cjk else None
     terms = query_terms(query)
     cross = dict(legs.within) | dict(legs.across) if semantic else {}
     return QueryRelevance(
@@ -106,6 +117,8 @@ def judge(query: str, lexical: LexicalIndex, legs: Legs, settings: RetrievalSett
         cross_floor=settings.cjk_cross_language_floor if cjk else settings.cross_language_floor,
         translated=legs.translated,
         translated_floor=settings.translated_floor,
+        glossed=frozenset(rows.tolist()) if rows is not None else frozenset(),
+        gloss_floor=settings.gloss_floor,
     )
 
 

@@ -86,6 +86,17 @@ class RetrievalSettings(BaseModel):
             "(benchmarks/reports/cross_language.md)."
         ),
     )
+    gloss_floor: float = Field(
+        0.42,
+        ge=-1.0,
+        le=1.0,
+        description=(
+            "For a query in Latin script: the main encoder's cosine from which a passage it read through "
+            "its gloss (a Chinese one: embedding.gloss_chinese) counts as relevant; a glossed passage's "
+            "cosine runs lower than an English one's. Calibrated by benchmarks/cross_language.py: the "
+            "lowest floor letting at most 5% of the written off-corpus English questions through."
+        ),
+    )
     translated_floor: float = Field(
         0.75,
         ge=0.0,
