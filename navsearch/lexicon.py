@@ -28,7 +28,7 @@ from functools import lru_cache
 from importlib import resources
 
 from navsearch.numerals import CN_NUMERAL, cn_numeral
-from navsearch.terms import CJK_RUN, TOKEN, STOPWORDS, analyze, script_of_query, stem_words
+from navsearch.terms import CJK_RUN, STOPWORDS, TOKEN, analyze, script_of_query, stem_words
 
 MAX_WORD_CHARS = 8  # longest Chinese headword tried when segmenting
 MAX_PHRASE_WORDS = 3  # longest English phrase looked up as one

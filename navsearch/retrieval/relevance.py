@@ -15,7 +15,7 @@ off-corpus and in-corpus queries and PatSnap dev ideas (benchmarks/reports/relev
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,7 +48,7 @@ class QueryRelevance:
     translated_floor: float = 0.0
     # Passages the main encoder read through their gloss (embedding/gloss.py), for a query
     # it read as it is: their cosines run lower (a gloss reads loosely), against ``gloss_floor``.
-    glossed: frozenset[int] = frozenset()
+    glossed: Collection[int] = frozenset()
     gloss_floor: float = 0.0
 
     @property
@@ -97,13 +97,18 @@ class QueryRelevance:
 
 
 def judge(
-    query: str, lexical: LexicalIndex, legs: Legs, settings: RetrievalSettings, semantic: bool = True, glosses: bool = False
+    query: str,
+    lexical: LexicalIndex,
+    legs: Legs,
+    settings: RetrievalSettings,
+    semantic: bool = True,
+    glossed: Collection[int] = frozenset(),
 ) -> QueryRelevance:
     """Relevance of passages to ``query``, given what each retriever found (legs.py);
     ``semantic``: whether the multilingual rankings were fused (not in lexical mode);
-    ``glosses``: whether the main encoder reads CJK passages through their gloss."""
+    ``glossed``: the rowids of the passages the main encoder read through their gloss
+    (the searcher's set, made once per generation)."""
     cjk = cjk_share(query) > CJK_QUERY_SHARE
-    rows = lexical.script_rowids("cjk") if glosses and not cjk else None
     terms = query_terms(query)
     cross = dict(legs.within) | dict(legs.across) if semantic else {}
     return QueryRelevance(
@@ -117,7 +122,7 @@ def judge(
         cross_floor=settings.cjk_cross_language_floor if cjk else settings.cross_language_floor,
         translated=legs.translated,
         translated_floor=settings.translated_floor,
-        glossed=frozenset(rows.tolist()) if rows is not None else frozenset(),
+        glossed=frozenset() if cjk else glossed,
         gloss_floor=settings.gloss_floor,
     )
 

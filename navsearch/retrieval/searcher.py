@@ -260,7 +260,7 @@ class Searcher:
     ) -> tuple[list[Fused], QueryRelevance, dict[str, int]]:
         legs = self.scored_rankings(query, filters, depth, without)
         rankings = legs.rankings(mode)
-        rel = judge(query, self.lexical, legs, self.settings, "dense" in rankings, bool(getattr(self.embedder, "gloss", "")))
+        rel = judge(query, self.lexical, legs, self.settings, "dense" in rankings, self._foreign() if getattr(self.embedder, "gloss", "") else ())
         named = named_jurisdictions(query)
         deferred = self._elsewhere(named, rankings) if named else set()
         answered = bool(legs.across or legs.translated) and self._answered(legs, rel, deferred)
