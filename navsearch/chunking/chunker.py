@@ -9,8 +9,8 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
 from functools import cached_property
+from typing import Any
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
