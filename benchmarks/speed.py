@@ -9,7 +9,7 @@ and the catalogs that benchmarks/quality.py builds for the configured encoder
 The larger indexes repeat those real chunks under new document ids (same text, so BM25's
 posting lists have their real shape; the vector moved by a little noise, so the ANN index
 holds distinct points).
-Writes benchmarks/reports/speed.json and speed.md. Timings are taken in one run.
+Writes benchmarks/reports/speed.json and speed.md (`--report NAME`: NAME.json and NAME.md, one report per CPU class). Timings are taken in one run.
 
     .venv/bin/python benchmarks/speed.py [--data ../shared/data] [--scales 10000,100000,1000000] [--tmp DIR]
 """
@@ -287,8 +287,13 @@ NOTES = [
 
 
 def cpu_model() -> str:
+    """lscpu's model name and the vector instructions int8 inference runs on: machines of one
+    model name differ there (AVX2 only, or AVX-512 with VNNI), and the encoder with them."""
     out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-    return next((line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name")), "unknown")
+    name = next((line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name")), "unknown")
+    flags = set(next((line.split(":", 1)[1].split() for line in out.splitlines() if line.startswith("Flags")), []))
+    isa = "AVX-512 with VNNI" if "avx512_vnni" in flags else "AVX-512" if "avx512f" in flags else "AVX2 only" if "avx2" in flags else "no AVX2"
+    return f"{name}, {isa}"
 
 
 def latency_table(report: dict) -> list[str]:
@@ -320,12 +325,13 @@ def main() -> None:
     ap.add_argument("--skip-ingest", action="store_true", help="keep the report's ingest figures")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--rounds", type=int, default=5, help="ingest rounds (alternating bare and pipeline)")
+    ap.add_argument("--report", default="speed", help="report name: benchmarks/reports/NAME.json and NAME.md (one per CPU class)")
     args = ap.parse_args()
     settings = Settings()  # the default encoder, as `navsearch` runs it
     embedder = make_embedder(settings.embedding)
     out = ROOT / "benchmarks" / "reports"
     # A part skipped keeps its figures from the last run; each part says when it was taken.
-    report: dict[str, object] = json.loads((out / "speed.json").read_text()) if (out / "speed.json").exists() else {}
+    report: dict[str, object] = json.loads((out / f"{args.report}.json").read_text()) if (out / f"{args.report}.json").exists() else {}
     report["encoder"] = embedder.model_id
     stamp = time.strftime("%Y-%m-%d %H:%M")
     if not args.skip_ingest:
@@ -352,11 +358,11 @@ def main() -> None:
     # ru_maxrss only grows within a process: each part's figure is the peak up to its end.
     report.pop("peak_rss_mb", None)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "speed.json").write_text(json.dumps(report, indent=2))
+    (out / f"{args.report}.json").write_text(json.dumps(report, indent=2))
     report["cpu"] = cpu_model()
     lines = ["# Speed (2 cores)", "", *latency_table(report), "", *NOTES, "", "```", json.dumps(report, indent=2), "```"]
-    (out / "speed.md").write_text("\n".join(lines))
-    print(f"peak RSS {rss_mb():.1f} MB; report in {out / 'speed.json'}")
+    (out / f"{args.report}.md").write_text("\n".join(lines))
+    print(f"peak RSS {rss_mb():.1f} MB; report in {out / args.report}.json")
 
 
 if __name__ == "__main__":

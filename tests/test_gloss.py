@@ -162,3 +162,21 @@ def test_a_glossed_passage_is_judged_on_the_gloss_scale(service: NavSearch) -> N
     # A question nothing answers leaves the Chinese articles weak.
     off = service.search("What is the best sourdough bread recipe for a beginner?", k=5)
     assert all(h.weak for h in off.hits if h.doc_id == "cn-patent-law-2020")
+
+
+def test_a_chinese_query_is_encoded_only_when_its_dense_ranking_counts(service: NavSearch, monkeypatch) -> None:
+    # A CJK query's relevance is its terms' coverage, and its dense ranking weighs
+    # cjk_dense_weight (0 by default): then nothing reads its vector, and it is not encoded.
+    searcher = service.searcher()
+    encoded: list[str] = []
+    real = searcher.embedder.embed_queries
+    monkeypatch.setattr(searcher.embedder, "embed_queries", lambda texts: encoded.extend(texts) or real(texts))
+    result = service.search("授予专利权的发明和实用新型应当具备哪些条件？", k=5)
+    assert encoded == [] and result.relevant
+    assert ("cn-patent-law-2020", "第二十二条") in [(h.doc_id, p.path) for h in result.hits for p in h.passages]
+    assert all(p.dense_rank is None for h in result.hits for p in h.passages)  # no dense ranking was made
+    service.search("Which inventions are excluded from patent protection in China?", k=5)
+    assert len(encoded) == 1  # an English query's cosines judge its relevance: always encoded
+    monkeypatch.setattr(searcher, "settings", searcher.settings.model_copy(update={"cjk_dense_weight": 0.35}))
+    service.search("对违反法律、社会公德或者妨害公共利益的发明创造，不授予专利权吗？", k=5)
+    assert len(encoded) == 2

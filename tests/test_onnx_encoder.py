@@ -103,3 +103,23 @@ def test_export_is_cached_and_reproducible(onnx_int8: OnnxEmbedder, tmp_path: Pa
     assert fresh.parent.name == cached.parent.name  # same key: model files, recipe, tool versions
     assert fresh.read_bytes() == cached.read_bytes()
     assert not [p for p in (tmp_path / "other-cache").iterdir() if p.name.startswith(".export-")]
+
+
+def test_a_counted_query_is_tokenized_once(onnx_int8: OnnxEmbedder, texts: list[str], monkeypatch) -> None:
+    # A search counts its query's tokens (one window?) and then embeds it: the ids of the
+    # count serve the embedding, which is the vector the tokenizer's own ids give.
+    query = next(t for t in texts if onnx_int8.count_tokens([t])[0] <= onnx_int8.max_tokens // 2)
+    onnx_int8.count_tokens(["Hinge."])  # the last text counted is another
+    fresh = onnx_int8.embed([query])[0]  # so this one is tokenized here
+    calls = []
+    real = onnx_int8._encode
+    monkeypatch.setattr(onnx_int8, "_encode", lambda batch, **kw: calls.append(list(batch)) or real(batch, **kw))
+    assert onnx_int8.count_tokens([query])[0] <= onnx_int8.max_tokens
+    np.testing.assert_array_equal(onnx_int8.embed([query])[0], fresh)
+    assert calls == [[query]]
+    other = next(t for t in texts if t != query)
+    onnx_int8.embed([other])  # another text: tokenized as ever
+    long = texts[-1]
+    assert onnx_int8.count_tokens([long])[0] > onnx_int8.max_tokens  # too long to keep: truncated when embedded
+    np.testing.assert_allclose(onnx_int8.embed([long])[0], onnx_int8.embed([long, "Hinge."])[0], atol=0.03)
+    assert calls[1:] == [[other], [long], [long], [long, "Hinge."]]

@@ -33,7 +33,7 @@ Ranked = list[tuple[int, float]]  # (chunk rowid, score), best first
 class Legs:
     dense: Ranked  # the main encoder (an English query: the other script's passages left out)
     lexical: Ranked  # BM25 of the query's own words
-    vector: np.ndarray  # the query's main-encoder vector
+    vector: np.ndarray | None  # the query's main-encoder vector (None: not encoded, see encodes())
     across: Ranked  # the multilingual encoder, among the other script's passages
     within: Ranked  # the multilingual encoder, among a CJK query's own script's passages
     translated: TranslatedRanking | None  # BM25 of the dictionary's translation, other script
@@ -96,6 +96,14 @@ def reads_cjk(embedder: object) -> bool:
     English-only encoder through its gloss (embedding/gloss.py); one that does neither puts
     noise in CJK passages' and queries' vectors."""
     return getattr(embedder, "multilingual", False) or bool(getattr(embedder, "gloss", ""))
+
+
+def encodes(query: str, settings: RetrievalSettings, reads_cjk: bool = False) -> bool:
+    """Whether the main encoder's ranking of ``query`` counts: not for a CJK query whose
+    dense weight is 0 (leg_weights), since such a query's relevance is its terms' coverage
+    (relevance.py), not a cosine; encoding it anyway cost every Chinese search one encoder
+    run (~10 ms on 2 AVX2 cores) for a ranking nothing read."""
+    return script_of_query(query) != "cjk" or leg_weights(query, settings, reads_cjk=reads_cjk)["dense"] > 0
 
 
 def leg_weights(query: str, settings: RetrievalSettings, answered: bool = False, reads_cjk: bool = False) -> dict[str, float]:

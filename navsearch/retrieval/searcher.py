@@ -29,7 +29,7 @@ from navsearch.retrieval.long_query import lexical_terms
 from navsearch.retrieval.query_vectors import QueryVectors
 from navsearch.retrieval.query_syntax import ParsedQuery, contains, holds_phrases, parse_query, passage_matches
 from navsearch.retrieval.cross_language import CrossLanguageLeg
-from navsearch.retrieval.legs import Legs, WordLegs, alongside, leg_weights, reads_cjk
+from navsearch.retrieval.legs import Legs, WordLegs, alongside, encodes, leg_weights, reads_cjk
 from navsearch.retrieval.relevance import QueryRelevance, judge, nothing_note
 from navsearch.retrieval.rerank import rerank
 from navsearch.settings import RetrievalSettings
@@ -116,19 +116,19 @@ class Searcher:
         return depth * (2 if filtered else 1)
 
     def scored_rankings(self, query: str, filters: Filters, depth: int, without: np.ndarray | None = None) -> Legs:
-        """What each retriever ranks, best first, leaving out the chunk rowids ``without``.
-        The dense ranking is computed whatever the mode: relevance is judged by it."""
+        """What each retriever ranks, best first, leaving out the chunk rowids ``without``. The
+        dense ranking is computed whatever the mode (relevance reads it) unless none reads it (legs.encodes)."""
         allowed = None if filters.is_empty() else self.catalog.allowed_ids(filters)
         if without is not None and len(without):
             allowed = np.setdiff1d(self.catalog.allowed_ids(filters) if allowed is None else allowed, without)
         words = WordLegs(query, allowed, depth, self.lexical, self.cross, self._texts, self.settings)
-        vector = self.vectors.kept(query, self.embedder, self.settings)
-        # Only an encoding hides the words' legs; beside a kept vector they would contend for the interpreter.
-        running = alongside(words.run) if self.settings.concurrent_legs and vector is None else None
+        read = encodes(query, self.settings, reads_cjk(self.embedder))
+        vector = self.vectors.kept(query, self.embedder, self.settings) if read else None
+        running = alongside(words.run) if self.settings.concurrent_legs and read and vector is None else None  # only an encoding hides them
         try:
-            if vector is None:
+            if read and vector is None:
                 vector = self.vectors.vector(query, self.embedder, self.settings)  # long queries: retrieval/long_query.py
-            dense = self.index.search(vector, depth, allowed, self.ann)
+            dense = self.index.search(vector, depth, allowed, self.ann) if vector is not None else []
         finally:
             found = running.result() if running is not None else words.run()
         if script_of_query(query) == "latin" and not reads_cjk(self.embedder) and (foreign := self._foreign()):
