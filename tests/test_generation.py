@@ -111,3 +111,34 @@ def test_a_checksum_mismatch_on_either_file_is_refused(tmp_path: Path, field: st
     (folder / name).write_bytes(b"garbage")
     with pytest.raises(IndexMismatch, match="does not match its manifest checksum"):
         store.load("m", 4)
+
+
+def test_counts_and_fingerprint_follow_every_write(tmp_path: Path) -> None:
+    """/health reads them on every call, so the catalog keeps them while the database is
+    unchanged; a write by this connection or a commit by another (another process, another
+    thread) shows at the next call."""
+    import threading
+
+    catalog, _ = _catalog(tmp_path)
+    before = (catalog.counts(), catalog.fingerprint())
+    assert before == (catalog.counts(), catalog.fingerprint()) and before[0]["documents"] == 3
+    other = Catalog(tmp_path / "catalog.sqlite")  # its own connection, as another process has
+    text = "A wind turbine blade with a serrated trailing edge."
+    doc = Document("doc-new", "patent", None, text, [], "test")
+    chunk = Chunk(chunk_id_for(doc.doc_id, "body", text), doc.doc_id, 0, "clause", "body", text, 0, len(text))
+    other.put_documents([(doc, [chunk])], "test", {chunk.chunk_id: np.eye(4, dtype=np.float32)[3].tobytes()})
+    after = (catalog.counts(), catalog.fingerprint())
+    assert after[0]["documents"] == 4 and after[0]["chunks"] == 4 and after[1] != before[1]
+    assert after[1] == other.fingerprint() == catalog.fingerprint(at=None)
+    seen: list[dict[str, int]] = []
+    thread = threading.Thread(target=lambda: seen.append(catalog.counts()))  # another thread's connection
+    thread.start()
+    thread.join()
+    assert seen == [after[0]]
+    catalog.counts()["documents"] = 99  # a caller's copy: the kept counts stay as they are
+    assert catalog.counts() == after[0]
+    text2 = "The controller shall notify a personal data breach within 72 hours."
+    doc2 = Document("doc-own", "policy", None, text2, [], "test")
+    chunk2 = Chunk(chunk_id_for(doc2.doc_id, "body", text2), doc2.doc_id, 0, "clause", "body", text2, 0, len(text2))
+    catalog.put_documents([(doc2, [chunk2])], "test", {chunk2.chunk_id: np.eye(4, dtype=np.float32)[0].tobytes()})
+    assert catalog.counts()["documents"] == 5 and catalog.fingerprint() == other.fingerprint() != after[1]
