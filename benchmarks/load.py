@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import shutil
 import socket
 import subprocess
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from machine import cpu_and_cores  # beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this checkout's navsearch, as the server below runs it (cwd=ROOT)
@@ -245,15 +245,6 @@ def run(root: Path, *, clients: int, seconds: float) -> dict[str, Any]:
     return {"base_chunks": chunks, "phases": [asdict(idle), asdict(busy)], "load_average": load_average}
 
 
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        name = next((ln.split(":", 1)[1].strip() for ln in out.splitlines() if ln.startswith("Model name")), "")
-    except (OSError, subprocess.CalledProcessError):
-        name = ""
-    return f"{name or platform.processor() or 'unknown'}, {os.cpu_count()} cores"
-
-
 def report_md(result: dict[str, Any]) -> str:
     lines = [
         "# Load on loopback (benchmarks/load.py)",
@@ -305,7 +296,7 @@ def main() -> None:
         result = run(Path(tmp), clients=args.clients, seconds=args.seconds)
     result.update(
         measured=datetime.now().strftime("%Y-%m-%d %H:%M"),
-        cpu=cpu_model(),
+        cpu=cpu_and_cores(),
         encoder=Settings().embedding.backend,
         clients=args.clients,
         seconds=args.seconds,

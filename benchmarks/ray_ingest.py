@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +32,7 @@ from typing import Any
 from navsearch.indexer import IngestReport
 from navsearch.service import NavSearch
 from navsearch.settings import Settings
+from machine import cpu_and_cores  # beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "benchmarks" / "reports"
@@ -40,12 +40,6 @@ CORPUS = ROOT / "corpus"
 SMALL = [*sorted((CORPUS / "patents" / "uspto").glob("*.xml")), CORPUS / "policy" / "sipo-circulars-2013.txt"]
 SETS = {"slice": [CORPUS / "statutes" / "usc35.xml", *SMALL], "small files": SMALL}
 ACTOR_CPUS = 0.5
-
-
-def cpu_model() -> str:
-    out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    model = next((line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name")), "?")
-    return f"{model}, {os.cpu_count()} cores"
 
 
 def row(name: str, files_in: int, report: IngestReport, seconds: float, load: tuple[float, float]) -> dict[str, Any]:
@@ -106,7 +100,7 @@ def main() -> None:
         ray.shutdown()
 
     result = {
-        "cpu": cpu_model(),
+        "cpu": cpu_and_cores(),
         "python": platform.python_version(),
         "ray": ray.__version__,
         "ray_start_s": round(ray_start, 1),

@@ -42,10 +42,10 @@ from navsearch.embedding.registry import make_embedder
 from navsearch.service import NavSearch
 from navsearch.settings import Settings
 from navsearch.store.catalog import Catalog
-from navsearch.store.lexical import Bm25Index
 from navsearch.store.protocol import AnnSearch
 from navsearch.retrieval.long_query import lexical_terms
 from navsearch.types import Chunk, Document, chunk_id_for
+from machine import cpu_model  # beside this script
 
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -284,16 +284,6 @@ NOTES = [
     "- HTTP: `POST /search` (k=10) to a `navsearch serve` process of its own from the standard library's client on a "
     "kept-alive connection; server_search_p50_ms is the search inside the server (took_ms), the rest is HTTP.",
 ]
-
-
-def cpu_model() -> str:
-    """lscpu's model name and the vector instructions int8 inference runs on: machines of one
-    model name differ there (AVX2 only, or AVX-512 with VNNI), and the encoder with them."""
-    out = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
-    name = next((line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name")), "unknown")
-    flags = set(next((line.split(":", 1)[1].split() for line in out.splitlines() if line.startswith("Flags")), []))
-    isa = "AVX-512 with VNNI" if "avx512_vnni" in flags else "AVX-512" if "avx512f" in flags else "AVX2 only" if "avx2" in flags else "no AVX2"
-    return f"{name}, {isa}"
 
 
 def latency_table(report: dict) -> list[str]:

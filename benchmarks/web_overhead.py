@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,20 +27,13 @@ from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from web_support import launch  # noqa: E402  (the tests' Chromium launcher)
+from machine import cpu_model  # beside this script
 
 QUERIES = [
     "how many pilot enterprises of patent operation will be cultivated",
     "a notebook computer whose battery pack detaches at the hinge",
     "right to have personal data erased",
 ]
-
-
-def cpu() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        return next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name"))
-    except (OSError, subprocess.CalledProcessError, StopIteration):
-        return platform.processor() or "unknown"
 
 
 def main() -> None:
@@ -94,7 +85,7 @@ def main() -> None:
     med = statistics.median
     overhead = [s - c for s, c in zip(shown_ms, call_ms)]
     report = {
-        "cpu": cpu(),
+        "cpu": cpu_model(),
         "runs": args.runs,
         "json_api_ms": round(med(api_ms), 1),
         "page_results_shown_ms": round(med(shown_ms), 1),
