@@ -7,6 +7,10 @@ own so the sets can run side by side on a loaded machine:
   ObliQA: heading -> clause), scored on every dev query;
 - qrels: tuned on half of the dev qrels (queries split by a hash of their id) plus the
   structure, scored on the other half only, next to the untuned encoder on that half.
+- combined: ONE encoder tuned on both sets' train halves and the structure of ObliQA,
+  PatSnap and corpus/, each held-back half scored beside the untuned encoder (could one
+  tuned encoder be the default for both kinds of text?); interpolate: its weights moved
+  back toward the base model's (WiSE-FT), scored the same way.
 
 Each tuned model is exported to ONNX int8 (the default backend) and a fresh index is
 built with it. ObliQA is scored on a sample of its corpus (whole regulations picked by a
@@ -207,6 +211,87 @@ def run(name: str, variant: str, max_pairs: int, seq: int) -> None:
     save(f"{name}-{variant}", result)
 
 
+def combined(part: str, structure_per_set: dict[str, int], seq: int, tag: str) -> None:
+    """One encoder tuned on both dev sets' labelled pairs (the train half, or all of them)
+    and on the structure of three corpora (ObliQA, PatSnap, the bundled corpus/), each
+    pair's hard negative from its own corpus; then, for ``half``, each set's held-back half
+    scored with it beside the untuned encoder."""
+    from navsearch.store.reads import corpus_chunks
+    from navsearch.tune.negatives import add_hard_negatives
+    from navsearch.tune.pairs import counts, sample, structure_pairs
+    from navsearch.tune.qrels import qrels_pairs
+    from navsearch.tune.train import train
+    from navsearch.embedding.sentence_transformer import resolve_model
+
+    tune = Settings().tune.model_copy(update={"max_seq_length": seq})
+    sources = {"obliqa": source_service("obliqa"), "patsnap": source_service("patsnap"),
+               "corpus": NavSearch(Settings(index_dir=CACHED / "clause-questions"))}
+    triples, record = [], {}
+    for name, service in sources.items():
+        chunks = corpus_chunks(service.catalog)
+        labelled = []
+        if name != "corpus":
+            p = paths(name)
+            q, r = train_half(name) if part == "half" else (p["queries"], p["qrels"])
+            labelled, _ = qrels_pairs(q, r, chunks)
+        structure = structure_pairs(chunks, tune)
+        chosen = sample(labelled, structure, tune.model_copy(update={"max_pairs": len(labelled) + structure_per_set[name]}))
+        with_neg, found = add_hard_negatives(chosen, chunks, tune, progress=True)
+        triples += with_neg
+        record[name] = {"chunks": len(chunks), "pairs": counts(chosen), "hard_negatives_from_bm25": found}
+    model_dir = WORK / f"model-combined-{tag}"
+    path, base_id = resolve_model(Settings().embedding.model)
+    t0 = time.perf_counter()
+    stats = train(path, triples, tune, model_dir, progress=True)
+    record.update({"base_model": base_id, "part": part, "steps": stats.steps, "train_seconds": round(stats.seconds, 1),
+                   "loss_first_tenth": round(stats.first_loss, 4), "loss_last_tenth": round(stats.last_loss, 4),
+                   "settings": tune.model_dump()})
+    (model_dir / "combined.json").write_text(json.dumps(record, indent=2))
+    print(json.dumps(record, indent=2), flush=True)
+    from machine import cpu_model  # beside this script
+
+    result: dict[str, Any] = {"variant": f"combined-{tag}", "cpu": f"{cpu_model()}, 2 cores", "tuned": record,
+                              "train_wall_seconds": round(time.perf_counter() - t0, 1)}
+    if part == "half":
+        FULL["obliqa"] = True
+        for name in ("patsnap", "obliqa"):
+            qs = query_set(name, "held-back")
+            service, figures = build(name, str(model_dir), f"combined-{tag}")
+            untuned = NavSearch(Settings(index_dir=WORK / f"src-{name}", embedding={"cross_language": "none"}))
+            result[name] = {"queries": len(qs.qrels), "build": figures,
+                            "tuned": score(service, name, qs), "untuned": score(untuned, name, qs)}
+            print(json.dumps(result[name], indent=2), flush=True)
+    save(f"combined-{tag}", result)
+
+
+def interpolate(alpha: float, sets: list[str], tag: str = "half") -> None:
+    """WiSE-FT: the combined model's weights moved back toward the base model's
+    (``alpha`` tuned, ``1 - alpha`` base), then each set's held-back half scored with it."""
+    from safetensors.torch import load_file, save_file
+
+    from navsearch.embedding.sentence_transformer import resolve_model
+
+    tuned = WORK / f"model-combined-{tag}"
+    base, _ = resolve_model(Settings().embedding.model)
+    out = WORK / f"model-wise-{alpha}"
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(tuned, out)
+    (out / "combined.json").unlink(missing_ok=True)
+    tuned_w = load_file(str(tuned / "model.safetensors"))
+    base_w = {k.removeprefix("bert."): v for k, v in load_file(str(Path(base) / "model.safetensors")).items()}
+    merged = {}
+    for k, v in tuned_w.items():
+        b = base_w.get(k.removeprefix("bert."))
+        merged[k] = (alpha * v + (1 - alpha) * b).contiguous() if b is not None and v.is_floating_point() else v
+    save_file(merged, str(out / "model.safetensors"), metadata={"format": "pt"})
+    FULL["obliqa"] = True
+    result: dict[str, Any] = {"variant": f"wise-{alpha}", "from": tuned.name}
+    for name in sets:
+        service, figures = build(name, str(out), f"wise-{alpha}")
+        result[name] = {"build": figures, "held-back": score(service, name, query_set(name, "held-back"))}
+    save(f"wise-{alpha}", result)
+
+
 def direct_dense(name: str, part: str) -> None:
     """Dense ranking straight from each index's stored vectors (exact cosine, a document
     ranked by its best chunk, the query's exclusions dropped), untuned next to tuned: the
@@ -288,6 +373,14 @@ def main() -> None:
     d.add_argument("--part", choices=("all", "held-back"), default="all")
     h = sub.add_parser("heldback", help="Score the kept tuned (qrels) and untuned indexes on the held-back half.")
     h.add_argument("--set", choices=("patsnap", "obliqa"), required=True)
+    c = sub.add_parser("combined", help="One encoder tuned on both sets (train halves or all) and three corpora's structure.")
+    c.add_argument("--part", choices=("half", "all"), default="half")
+    c.add_argument("--structure", default="obliqa=300,patsnap=200,corpus=500", help="Structure pairs per corpus.")
+    c.add_argument("--seq", type=int, default=128)
+    c.add_argument("--tag", default="half")
+    w = sub.add_parser("interpolate", help="The combined model's weights moved toward the base model's (WiSE-FT), scored.")
+    w.add_argument("--alpha", type=float, default=0.5)
+    w.add_argument("--sets", default="patsnap")
     sub.add_parser("report")
     ap.add_argument("--cached", type=Path, default=CACHED, help="Folder of the untuned dev indexes.")
     ap.add_argument("--full", action="store_true", help="ObliQA: score on the whole corpus, not the sample.")
@@ -300,6 +393,11 @@ def main() -> None:
         direct_dense(args.set, args.part)
     elif args.stage == "heldback":
         held_back_scores(args.set)
+    elif args.stage == "combined":
+        per = {k: int(v) for k, v in (kv.split("=") for kv in args.structure.split(","))}
+        combined(args.part, per, args.seq, args.tag)
+    elif args.stage == "interpolate":
+        interpolate(args.alpha, args.sets.split(","))
     elif args.stage == "run":
         run(args.set, args.variant, args.max_pairs, args.seq)
     else:
