@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from navsearch.lexicon import lexicon
+from navsearch.retrieval import translated
 from navsearch.service import NavSearch
 from navsearch.settings import Settings
 from navsearch.store.lexical import Bm25Index
@@ -48,6 +49,37 @@ def test_only_translations_the_corpus_holds_are_searched() -> None:
     # A word with no translation the corpus holds stays in the query (it counts against
     # a passage's share), with nothing to search.
     assert [w.terms for w in chinese.words if not w.terms]
+
+
+def test_an_english_phrase_is_looked_up_once_per_index(service: NavSearch, monkeypatch) -> None:
+    lx = lexicon()
+    scans: list[tuple[str, ...]] = []
+    scan = type(lx)._heads
+
+    def counted(self, key, known):  # type: ignore[no-untyped-def]
+        if key in self.reverse:  # a phrase that is no entry has no headwords to scan
+            scans.append(key)
+        return scan(self, key, known)
+
+    monkeypatch.setattr(type(lx), "_heads", counted)
+    held = {"专利", "强制", "许可", "期限"}
+    cache: dict = {}
+    query = "compulsory license of a patent and the term of the patent"
+    first = lx.to_chinese(query, lambda t: t in held, cache)
+    assert scans and cache
+    # Again with the same index's cache: the same translation, no headword list scanned again.
+    scanned = len(scans)
+    assert lx.to_chinese(query, lambda t: t in held, cache) == first and len(scans) == scanned
+    assert lx.to_chinese(query, lambda t: t in held) == first  # and what no cache gives
+    # A search keeps one cache per generation's lexical index, gone with it.
+    lexical = service.searcher().lexical
+    service.search("How long does an invention patent last?", k=3)
+    assert translated.heads_cache(lexical), "the generation's lexical index kept no lookups"
+    gone = Bm25Index.build([(1, "专利权的期限")])
+    translated.heads_cache(gone)["patent",] = ["专利"]
+    key = id(gone)
+    del gone
+    assert key not in translated._HEADS  # an index no longer searched takes its lookups with it
 
 
 def test_a_chinese_question_finds_the_english_circular(service: NavSearch) -> None:

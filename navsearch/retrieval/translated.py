@@ -10,15 +10,20 @@ through its English words. Both legs are fused with the others by RRF.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import weakref
 
 import numpy as np
 
-from navsearch.lexicon import Translation, lexicon
+from navsearch.lexicon import HeadsCache, Translation, lexicon
 from navsearch.settings import RetrievalSettings
 from navsearch.store.protocol import LexicalIndex
 from navsearch.terms import analyze, script_of_query
 
 UNHELD = " "  # a term no index holds (analysis never yields a space)
+# The headwords each lexical index's Chinese passages can use, per English phrase, by the
+# index's id (a frozen dataclass of arrays has no hash): a generation's index never changes,
+# and its entry goes when the index is collected.
+_HEADS: dict[int, HeadsCache] = {}
 
 
 @dataclass
@@ -58,12 +63,22 @@ def translated_ranking(
     rows = other_script_rows(query, lexical, allowed)
     if not len(rows):
         return None
-    translation = lexicon().translate(query, known=lambda t: lexical.df(t) > 0)
+    translation = lexicon().translate(query, known=lambda t: lexical.df(t) > 0, cache=heads_cache(lexical))
     if not translation.terms:
         return None
     ranked = lexical.search(translation.terms, depth, rows, translation.weights)
     weights = [_weight(w.terms, lexical) for w in translation.words]
     return TranslatedRanking(translation, ranked, weights, {r for r, _ in ranked})
+
+
+def heads_cache(lexical: LexicalIndex) -> HeadsCache:
+    """The kept reverse lookups of ``lexical``'s generation (made on its first search)."""
+    key = id(lexical)
+    cache = _HEADS.get(key)
+    if cache is None:
+        cache = _HEADS.setdefault(key, {})
+        weakref.finalize(lexical, _HEADS.pop, key, None)
+    return cache
 
 
 def _weight(terms: list[str], lexical: LexicalIndex) -> float:
