@@ -34,6 +34,13 @@ def _get(result: dict[str, Any] | None, part: str, mode: str, metric: str) -> fl
 def write_report(results: Path, reports: Path, cpu: str) -> None:
     found = {stem: _load(results, stem) for stem in (
         "patsnap-untuned", "patsnap-structure", "patsnap-qrels", "obliqa-untuned", "obliqa-structure", "obliqa-qrels")}
+    missing = [stem for stem, result in found.items() if result is None]
+    if missing:  # writing anyway replaced the committed rows' figures with nulls
+        raise SystemExit(
+            f"tune report: no results for {', '.join(missing)} in {results}; tune.md and the ablation rows "
+            "tuned-structure / tuned-qrels (completed by hand from the full-corpus runs) would lose their figures. "
+            "Run those stages first."
+        )
     md = ["# `navsearch tune`: dev-set quality of a tuned encoder", "",
           f"CPU: {cpu} (load average 10-14 while measured: timings are upper bounds).",
           "Encoder: all-MiniLM-L6-v2, tuned with sentence-transformers (MultipleNegativesRankingLoss, one BM25 hard",
