@@ -278,9 +278,11 @@ NOTES = [
     "cosine 0.80 (median over the real chunks). The true top-10 is then drawn from dozens of near-equidistant copies, "
     "the hard case for a graph index, so recall@10 at 1M is likely lower here than on a real corpus of that size "
     "(not measured: this machine has no million real embeddings).",
-    "- Query encoding is the model's: all-MiniLM-L6-v2 ONNX int8 on these 2 AVX2 cores, 8-12 ms a question (ObliQA's: "
-    "35 tokens median), 32-40 ms a paragraph (160 tokens median) across this machine's runs; no search change removes it "
-    "(the word-matching legs run beside it on a first-time query), the query-vector cache does for a repeated query.",
+    "- Query encoding is the model's (all-MiniLM-L6-v2 ONNX int8; ObliQA's questions: 35 tokens median, a paragraph "
+    "idea 160) and depends on the CPU's instructions: on 2 AVX2-only cores 8-12 ms a question and 32-40 ms a paragraph, "
+    "on 2 AVX-512 VNNI cores 4-6 ms and 13-17 ms, across runs (the table's encode column is this run's); no search "
+    "change removes it (the word-matching legs run beside it on a first-time query), the query-vector cache does for "
+    "a repeated query.",
     "- HTTP: `POST /search` (k=10) to a `navsearch serve` process of its own from the standard library's client on a "
     "kept-alive connection; server_search_p50_ms is the search inside the server (took_ms), the rest is HTTP.",
 ]
