@@ -30,7 +30,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from machine import cpu_and_cores  # beside this script
+if __package__:  # imported by the tests as benchmarks.load
+    from benchmarks.machine import cpu_and_cores
+else:  # run as a script: its folder is on sys.path
+    from machine import cpu_and_cores
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this checkout's navsearch, as the server below runs it (cwd=ROOT)
