@@ -9,8 +9,8 @@ through its English words. Both legs are fused with the others by RRF.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import weakref
+from dataclasses import dataclass, field
 
 import numpy as np
 
