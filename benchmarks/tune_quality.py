@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from bench_index import bench_index  # beside this script
+from machine import cpu_and_cores  # beside this script
 from navsearch.eval.metrics import score_run
 from navsearch.eval.runner import QuerySet, load_query_set, run_mode
 from navsearch.service import NavSearch
@@ -248,9 +249,7 @@ def combined(part: str, structure_per_set: dict[str, int], seq: int, tag: str) -
                    "settings": tune.model_dump()})
     (model_dir / "combined.json").write_text(json.dumps(record, indent=2))
     print(json.dumps(record, indent=2), flush=True)
-    from machine import cpu_model  # beside this script
-
-    result: dict[str, Any] = {"variant": f"combined-{tag}", "cpu": f"{cpu_model()}, 2 cores", "tuned": record,
+    result: dict[str, Any] = {"variant": f"combined-{tag}", "cpu": cpu_and_cores(), "tuned": record,
                               "train_wall_seconds": round(time.perf_counter() - t0, 1)}
     if part == "half":
         FULL["obliqa"] = True
